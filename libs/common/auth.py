@@ -1,0 +1,108 @@
+"""JWT bearer tokens: roles viewer < responder < admin, team claims, checked on every request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import jwt
+from flask import Flask, g, request
+
+from libs.common.config import AuthSettings
+from libs.common.envelope import utcnow
+from libs.common.errors import Forbidden, Unauthorized
+
+ROLES = ("viewer", "responder", "admin")
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "health.metrics", "static"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: str
+    role: str
+    teams: tuple[str, ...] = field(default_factory=tuple)
+
+    def has_role(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+    def in_team(self, team: str | None) -> bool:
+        return team is not None and team in self.teams
+
+
+def mint(settings: AuthSettings, user: str, role: str, teams: list[str] | None = None,
+         ttl: timedelta = timedelta(hours=12)) -> str:
+    """A signed token for user with role and teams."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if not settings.signing_key:
+        raise ValueError("no signing key: set FIREBREAK_JWT_SECRET or FIREBREAK_JWT_PRIVATE_KEY")
+    now = utcnow()
+    claims = {"sub": user, "role": role, "teams": list(teams or []), "iat": now, "nbf": now,
+              "exp": now + ttl, "iss": settings.issuer, "aud": settings.audience}
+    return jwt.encode(claims, settings.signing_key, algorithm=settings.algorithm)
+
+
+def verify(settings: AuthSettings, token: str) -> Principal:
+    """The principal a token speaks for; raise Unauthorized saying why not."""
+    try:
+        claims = jwt.decode(token, settings.verify_key, algorithms=[settings.algorithm],
+                            audience=settings.audience, issuer=settings.issuer,
+                            options={"require": ["exp", "sub", "iss", "aud"]}, leeway=30)
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("token expired") from None
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized(f"invalid token: {exc}") from None
+    role = claims.get("role")
+    teams = claims.get("teams", [])
+    if role not in ROLES:
+        raise Unauthorized(f"token role must be one of {', '.join(ROLES)}")
+    if not isinstance(teams, list) or not all(isinstance(t, str) for t in teams):
+        raise Unauthorized("token teams must be a list of strings")
+    return Principal(user=str(claims["sub"]), role=role, teams=tuple(teams))
+
+
+def require_role(role: str) -> Callable:
+    """Mark a view (or MethodView method) as needing at least `role`."""
+    if role not in ROLES:
+        raise ValueError(role)
+
+    def decorate(view):
+        view._firebreak_role = role
+        return view
+
+    return decorate
+
+
+def current_principal() -> Principal:
+    return g.principal
+
+
+def _needed_role(app: Flask) -> str:
+    view = app.view_functions.get(request.endpoint)
+    target = view
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        target = getattr(view_class, request.method.lower(), view)
+    default = "viewer" if request.method in READ_METHODS else "responder"
+    return getattr(target, "_firebreak_role", getattr(view, "_firebreak_role", default))
+
+
+def install(app: Flask, settings: AuthSettings) -> None:
+    """Every endpoint but health, readiness and metrics needs a valid bearer token."""
+
+    @app.before_request
+    def _authenticate():
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("a bearer token is required")
+        principal = verify(settings, token.strip())
+        g.principal = principal
+        needed = _needed_role(app)
+        if not principal.has_role(needed):
+            raise Forbidden(f"role {principal.role} may not do this; {needed} or above is needed")
+        return None

@@ -1,0 +1,28 @@
+"""The escalation service: teams, on-call schedules, escalation policies and timers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from libs.common.service import ServiceDefinition
+from services.escalation.adapters.orm import bus, metadata
+from services.escalation.entrypoints.api import blueprints
+from services.escalation.events import CATALOG
+from services.escalation.service_layer.handlers import event_handlers
+
+SERVICE = ServiceDefinition(
+    name="escalation",
+    title="Firebreak escalation API",
+    metadata=metadata,
+    tables=bus,
+    catalog=CATALOG,
+    migrations_dir=Path(__file__).parent / "migrations",
+    blueprints=blueprints,
+    event_handlers=event_handlers,
+)
+
+
+def create_app(env: Mapping[str, str] | None = None):
+    """The escalation service's Flask app; settings come from `env` (default: the process environment)."""
+    return SERVICE.create_app(env)
