@@ -39,7 +39,8 @@ class EventCatalog:
         for spec in self.publishes.values():
             match = TYPE_PATTERN.match(spec.type)
             if not match or match["service"] != self.service:
-                raise ValueError(f"{self.service} cannot publish {spec.type!r}: expected firebreak.{self.service}.<event>.vN")
+                raise ValueError(
+                    f"{self.service} cannot publish {spec.type!r}: expected firebreak.{self.service}.<event>.vN")
         for spec in self.consumes.values():
             if not TYPE_PATTERN.match(spec.type):
                 raise ValueError(f"{spec.type!r} is not a firebreak event type")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from libs.common.catalog import EventDataError
-from libs.common.envelope import Event, EnvelopeError, utcnow
+from libs.common.envelope import EnvelopeError, Event, utcnow
 from libs.common.log import correlation_id, new_correlation_id
 from libs.common.metrics import consumer_failures, dead_lettered, dlq_messages, events_consumed
 from libs.common.runtime import ServiceRuntime

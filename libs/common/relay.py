@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from datetime import timedelta
@@ -82,7 +81,7 @@ class ConfirmingPublisher:
                 raise PublishNotConfirmed(f"{len(self._pending)} message(s) not confirmed in time")
             try:
                 self.connection.drain_events(timeout=remaining)
-            except socket.timeout:
+            except TimeoutError:
                 continue
         if self._nacked:
             raise PublishNotConfirmed(f"broker nacked {len(self._nacked)} message(s)")

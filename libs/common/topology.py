@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
+from amqp.exceptions import PreconditionFailed
 from kombu import Exchange, Queue, binding
+
+logger = logging.getLogger(__name__)
 
 EVENTS = Exchange("firebreak.events", type="topic", durable=True)
 DLX = Exchange("firebreak.dlx", type="direct", durable=True)
@@ -51,5 +56,15 @@ def declare(channel, service: str, event_types: list[str], delivery_limit: int) 
     DLX(channel).declare()
     dead_letter_queue(service)(channel).declare()
     queue = service_queue(service, event_types, delivery_limit)
-    queue(channel).declare()
+    bound = queue(channel)
+    try:
+        bound.declare()
+    except PreconditionFailed as exc:
+        # Queue arguments cannot change in place (e.g. a new FIREBREAK_DELIVERY_LIMIT): keep
+        # consuming from the queue as it is and say so, rather than crash-looping.
+        logger.warning("queue exists with other arguments; using it as declared",
+                       extra={"fields": {"queue": queue.name, "error": str(exc)}})
+        bound.queue_declare(passive=True)
+        for b in bound.bindings:
+            b.bind(bound, channel=channel)
     return queue

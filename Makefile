@@ -1,0 +1,50 @@
+# Firebreak. `make run` starts the platform; `make test` runs the whole suite.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test up lint unit integration bench events-doc clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## run: all five services in one process on http://127.0.0.1:8080 (SQLite under ./data, in-memory broker)
+run: $(STAMP)
+	$(BIN)/firebreak run
+
+## test: lint, import contracts, event catalog, then unit and integration tests (real RabbitMQ and PostgreSQL)
+test: $(STAMP)
+	bash scripts/system-deps.sh
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/firebreak events-doc --check
+	$(BIN)/pytest
+
+## up: every service as separate processes against a local RabbitMQ and PostgreSQL
+up: $(STAMP)
+	bash scripts/system-deps.sh
+	$(BIN)/python -m firebreak.devstack
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration
+
+## bench: the bus benchmark (outbox -> RabbitMQ -> inbox against raw pika)
+bench: $(STAMP)
+	$(BIN)/python bench/bus.py
+
+events-doc: $(STAMP)
+	$(BIN)/firebreak events-doc
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,103 @@
+"""The real stack: a PostgreSQL and a RabbitMQ started for the test session, service processes per test."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from firebreak.devstack import LocalPostgres, LocalRabbitMQ, ServiceProcess, wait_for
+from libs.common.config import SERVICES
+from tests.conftest import SECRET
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    pg = LocalPostgres().start()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(tmp_path_factory):
+    rmq = LocalRabbitMQ(tmp_path_factory.mktemp("rabbitmq")).start()
+    yield rmq
+    rmq.stop()
+
+
+def reset_broker(rmq: LocalRabbitMQ) -> None:
+    """Delete every firebreak queue so each test starts from an empty broker."""
+    for line in rmq.ctl("list_queues", "name", "--quiet").splitlines():
+        name = line.strip()
+        if name.startswith("firebreak."):
+            rmq.ctl("delete_queue", name)
+
+
+class Stack:
+    """Per-test databases on the session's PostgreSQL, the session's RabbitMQ, and service processes."""
+
+    def __init__(self, postgres: LocalPostgres, rabbitmq: LocalRabbitMQ, tmp_path: Path):
+        self.postgres, self.rabbitmq, self.tmp = postgres, rabbitmq, tmp_path
+        prefix = "t" + uuid.uuid4().hex[:10]
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", str(tmp_path)),
+            "AMQP_URL": rabbitmq.url,
+            "FIREBREAK_JWT_SECRET": SECRET,
+            "FIREBREAK_DATA_DIR": str(tmp_path / "data"),
+            "FIREBREAK_FAULT_DIR": str(tmp_path / "faults"),
+            "FIREBREAK_LOG_LEVEL": "INFO",
+            "FIREBREAK_WEB_WORKERS": "1",
+            "FIREBREAK_RELAY_IDLE_SECONDS": "0.05",
+            "FIREBREAK_DELIVERY_LIMIT": "3",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        }
+        for service in SERVICES:
+            self.env[f"FIREBREAK_{service.upper()}_DATABASE_URL"] = postgres.create_database(f"{prefix}_{service}")
+        self.processes: list[ServiceProcess] = []
+
+    def service_env(self, service: str, **extra: str) -> dict[str, str]:
+        env = dict(self.env)
+        env["DATABASE_URL"] = env[f"FIREBREAK_{service.upper()}_DATABASE_URL"]
+        env.update(extra)
+        return env
+
+    def migrate(self) -> None:
+        import subprocess
+
+        subprocess.run([sys.executable, "-m", "firebreak", "migrate"], env=self.env, check=True,
+                       capture_output=True)
+
+    def start(self, service: str, kind: str, **extra: str) -> ServiceProcess:
+        proc = ServiceProcess(service, kind, self.service_env(service, **extra), self.tmp / "logs").start()
+        self.processes.append(proc)
+        return proc
+
+    def start_api(self, service: str = "incident", **extra: str) -> str:
+        port = str(__import__("port_for").select_random())
+        proc = self.start(service, "api", FIREBREAK_PORT=port, **extra)
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: requests.get(url + "/healthz", timeout=1).ok, timeout=30, what=f"{service} api\n{proc.log()}")
+        return url
+
+    def stop_all(self) -> None:
+        for proc in self.processes:
+            proc.stop()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.service} {p.kind}\n{p.log()[-3000:]}" for p in self.processes)
+
+
+@pytest.fixture
+def stack(postgres, rabbitmq, tmp_path):
+    reset_broker(rabbitmq)
+    s = Stack(postgres, rabbitmq, tmp_path)
+    s.migrate()
+    yield s
+    s.stop_all()
