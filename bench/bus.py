@@ -77,11 +77,6 @@ class Stack:
         self.rabbitmq: LocalRabbitMQ | None = None
 
     def start(self) -> Stack:
-        # The executor passes our environment on to rabbitmq-server: bind AMQP and Erlang
-        # distribution to loopback (port selection already happens on 127.0.0.1).
-        os.environ.setdefault("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
-        os.environ.setdefault("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS",
-                              "-kernel inet_dist_use_interface {127,0,0,1}")
         self.postgres = LocalPostgres()
         self.postgres.start()
         self.rabbitmq = LocalRabbitMQ(self.tmp / "rabbitmq")
@@ -116,18 +111,10 @@ class Stack:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def wait_until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise BenchTimeout(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(POLL_SECONDS)
-
-
 def join(thread: threading.Thread, timeout: float) -> None:
     thread.join(timeout)
     if thread.is_alive():
-        print(f"warning: thread {thread.name} still running after {timeout:.0f}s", file=sys.stderr)
+        print(f"warning: thread {thread.name} still running after {timeout:g}s", file=sys.stderr)
 
 
 # -- the Firebreak path ------------------------------------------------------------------------
@@ -186,7 +173,7 @@ def run_firebreak(incident: ServiceDefinition, inc_rt: ServiceRuntime, sla: Serv
                 break
             if time.monotonic() > deadline:
                 raise BenchTimeout(f"firebreak path: {count_rows(sla_rt, 'inbox')}/{events} in the inbox "
-                                   f"after {timeout:.0f}s ({inc_rt.outbox_pending()} still in the outbox)")
+                                   f"after {timeout:g}s ({inc_rt.outbox_pending()} still in the outbox)")
             time.sleep(POLL_SECONDS)
     finally:
         stop.set()
@@ -259,18 +246,21 @@ def run_pika(params: pika.ConnectionParameters, events: int, headers: dict, body
             # With confirm_delivery() this returns once the broker confirmed; a nack raises.
             channel.basic_publish(exchange, INCIDENT_CREATED, body, properties)
             if time.monotonic() > deadline:
-                raise BenchTimeout(f"pika baseline: still publishing after {timeout:.0f}s")
+                raise BenchTimeout(f"pika baseline: still publishing after {timeout:g}s")
         published_at = time.perf_counter()
         if not done.wait(max(deadline - time.monotonic(), 0)):
-            raise BenchTimeout(f"pika baseline: {state['received']}/{events} consumed after {timeout:.0f}s")
+            raise BenchTimeout(f"pika baseline: {state['received']}/{events} consumed after {timeout:g}s")
         if state["error"] is not None:
             raise RuntimeError(f"pika consumer failed: {state['error']!r}")
-        channel.queue_delete(queue)
     finally:
         stop.set()
         join(consumer, 15)
         if publisher.is_open:
-            publisher.close()
+            try:
+                # After the consumer closed: deleting its queue under it would cancel it mid-close.
+                publisher.channel().queue_delete(queue)
+            finally:
+                publisher.close()
     return (Figure("pika end to end", events, state["done_at"] - start),
             Figure("  publish+confirm done", events, published_at - start))
 

@@ -46,7 +46,9 @@ def _serve(args) -> int:
 
     service = definition(args.service)
     if args.kind == "api":
-        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="firebreak-metrics-"))
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="firebreak-metrics-")
+            os.environ["FIREBREAK_OWNS_METRICS_DIR"] = "1"
         conf = Path(__file__).with_name("gunicorn_conf.py")
         argv = ["gunicorn", "-c", str(conf), f"services.{service.name}.app:create_app()"]
         os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", *argv[1:]])

@@ -91,6 +91,11 @@ class LocalRabbitMQ:
             _find("/usr/lib/rabbitmq/bin/rabbitmq-server", "rabbitmq-server"), "127.0.0.1", self.port, self.dist_port,
             _find("/usr/lib/rabbitmq/bin/rabbitmqctl", "rabbitmqctl"), logpath=self.base / "logs", path=self.base,
             plugin_path=plugins, node_name=f"firebreak-{self.port}@localhost")
+        # Listen on loopback only, for AMQP and for Erlang distribution.
+        self.executor._envvars.update({
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        })
 
     @property
     def url(self) -> str:

@@ -18,7 +18,7 @@ from firebreak.setup import declare_queues, migrate_database
 from libs.common import auth, errors, log
 from libs.common.db import ping
 from libs.common.health import broker_reachable
-from libs.common.metrics import ScrapeTimeGauge, render
+from libs.common.metrics import render
 from libs.common.runtime import ServiceRuntime
 
 logger = logging.getLogger(__name__)
@@ -67,8 +67,8 @@ class Platform:
         app = Flask("firebreak.embedded")
         runtimes = self.runtimes
         apps = self.apps
-        gauges = [ScrapeTimeGauge("firebreak_outbox_pending", "Events committed but not yet confirmed by the broker.",
-                                  {"service": name}, rt.outbox_pending) for name, rt in runtimes.items()]
+        # Each service's scrape-time collectors (outbox backlog, open incidents…), all on one /metrics.
+        gauges = [c for a in apps.values() for c in a.extensions["firebreak.collectors"]]
         any_runtime = next(iter(runtimes.values()))
 
         @app.get("/healthz", endpoint="health.healthz")

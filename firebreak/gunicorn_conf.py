@@ -1,6 +1,8 @@
 """gunicorn settings for a service's api process (one per pod; scale with replicas)."""
 
+import glob
 import os
+import shutil
 
 from prometheus_client import multiprocess
 
@@ -20,3 +22,14 @@ preload_app = False
 
 def child_exit(server, worker):
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_starting(server):
+    # Counters from a previous run in the same directory would be summed into this one's.
+    for stale in glob.glob(os.path.join(os.environ.get("PROMETHEUS_MULTIPROC_DIR", "/nonexistent"), "*.db")):
+        os.remove(stale)
+
+
+def on_exit(server):
+    if os.environ.get("FIREBREAK_OWNS_METRICS_DIR") == "1":
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -38,7 +38,8 @@ def build_app(runtime: ServiceRuntime, blueprints: Iterable[Blueprint], title: s
         JSON_SORT_KEYS=False,
     )
     app.extensions["firebreak"] = runtime
-    app.register_blueprint(health_blueprint(runtime))
+    app.extensions["firebreak.collectors"] = collectors = []
+    app.register_blueprint(health_blueprint(runtime, collectors))
     api = FirebreakApi(app)
     app.extensions["firebreak.api"] = api
     for bp in blueprints:

@@ -11,10 +11,9 @@ from typing import Any
 
 from kombu import Connection, Producer
 from kombu.mixins import ConsumerMixin
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from libs.common.catalog import EventDataError
+from libs.common.db import dialect_insert
 from libs.common.envelope import EnvelopeError, Event, utcnow
 from libs.common.log import correlation_id, new_correlation_id
 from libs.common.metrics import consumer_failures, dead_lettered, dlq_messages, events_consumed
@@ -110,21 +109,15 @@ class EventConsumer(ConsumerMixin):
     def handle(self, event: Event, data: dict[str, Any], handler: Handler) -> str:
         """Run the handler once per event id; return 'processed' or 'duplicate'."""
         inbox = self.runtime.tables.inbox
-        try:
-            with self.uow_factory() as uow:
-                seen = uow.session.execute(select(inbox.c.event_id).where(inbox.c.event_id == event.id)).first()
-                if seen:
-                    return "duplicate"
-                uow.session.execute(inbox.insert().values(
-                    event_id=event.id, type=event.type, subject=event.subject, received_at=utcnow()))
-                handler(uow, event, data)
-                uow.commit()
-        except IntegrityError:
-            # Another consumer committed the same event id first.
-            with self.runtime.session_factory() as session:
-                if session.execute(select(inbox.c.event_id).where(inbox.c.event_id == event.id)).first():
-                    return "duplicate"
-            raise
+        insert = dialect_insert(self.runtime.engine)(inbox).values(
+            event_id=event.id, type=event.type, subject=event.subject, received_at=utcnow())
+        with self.uow_factory() as uow:
+            # One round trip both claims the event id and tells whether it was seen before;
+            # a concurrent twin waits on the row lock and then finds it taken.
+            if not uow.session.execute(insert.on_conflict_do_nothing(index_elements=["event_id"])).rowcount:
+                return "duplicate"
+            handler(uow, event, data)
+            uow.commit()
         return "processed"
 
     def _failed(self, message, event: Event, exc: Exception) -> None:

@@ -19,11 +19,12 @@ def broker_reachable(amqp_url: str, timeout: float = 2.0) -> None:
         conn.ensure_connection(max_retries=1, timeout=timeout)
 
 
-def health_blueprint(runtime: ServiceRuntime) -> Blueprint:
+def health_blueprint(runtime: ServiceRuntime, collectors: list) -> Blueprint:
+    """/healthz, /readyz and /metrics; `collectors` are read at scrape time (services may add theirs)."""
     bp = Blueprint("health", __name__)
-    outbox_gauge = ScrapeTimeGauge(
+    collectors.append(ScrapeTimeGauge(
         "firebreak_outbox_pending", "Events committed but not yet confirmed by the broker.",
-        {"service": runtime.service}, runtime.outbox_pending)
+        {"service": runtime.service}, runtime.outbox_pending))
 
     @bp.get("/healthz")
     def healthz():
@@ -46,7 +47,7 @@ def health_blueprint(runtime: ServiceRuntime) -> Blueprint:
 
     @bp.get("/metrics")
     def metrics():
-        output, content_type = render([outbox_gauge])
+        output, content_type = render(collectors)
         return Response(output, content_type=content_type)
 
     return bp

@@ -88,7 +88,7 @@ class ConfirmingPublisher:
 
 
 class Relay:
-    """Moves events from the service's outbox to the broker, in commit order, at least once."""
+    """Moves events from the service's outbox to the broker, in outbox order, at least once."""
 
     def __init__(self, runtime: ServiceRuntime):
         self.runtime = runtime
@@ -150,11 +150,11 @@ class Relay:
 
     def _loop(self, conn: Connection, publisher: ConfirmingPublisher, stop: threading.Event) -> None:
         while not stop.is_set():
-            if self.relay_batch(publisher):
-                continue
             if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
                 self._last_purge = time.monotonic()
                 self.purge_published()
+            if self.relay_batch(publisher):
+                continue
             if publisher.confirms:
                 conn.heartbeat_check()
             stop.wait(self.settings.relay_idle_seconds)

@@ -34,6 +34,7 @@ class ServiceDefinition:
     event_handlers: Callable[[], dict[str, Handler]] = field(default=dict)
     timer_handlers: Callable[[], dict[str, TimerHandler]] = field(default=dict)
     uow_class: type[UnitOfWork] = UnitOfWork
+    configure: Callable[[Flask, ServiceRuntime], None] | None = None
 
     @property
     def processes(self) -> tuple[str, ...]:
@@ -52,6 +53,8 @@ class ServiceDefinition:
         runtime = runtime or self.runtime(env)
         app = build_app(runtime, self.blueprints(), self.title)
         app.extensions["firebreak.uow"] = lambda: self.uow_class(runtime)
+        if self.configure is not None:
+            self.configure(app, runtime)
         return app
 
     def consumer(self, runtime: ServiceRuntime) -> EventConsumer:

@@ -5,16 +5,36 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from flask import Flask
+
+from libs.common.errors import problem
+from libs.common.runtime import ServiceRuntime
 from libs.common.service import ServiceDefinition
 from services.incident.adapters.orm import bus, metadata
+from services.incident.domain.errors import DomainError
 from services.incident.events import CATALOG
+from services.incident.service_layer.metrics import OpenIncidents
 from services.incident.service_layer.unit_of_work import IncidentUnitOfWork
+
+_SLUGS = {404: "not-found", 409: "conflict", 422: "validation-failed", 400: "bad-request"}
+_TITLES = {404: "Not Found", 409: "Conflict", 422: "Unprocessable Entity", 400: "Bad Request"}
 
 
 def _blueprints():
-    from services.incident.entrypoints.api import blp
+    from services.incident.entrypoints import checklists, children, timeline  # noqa: F401 - routes on blp
+    from services.incident.entrypoints.catalog import playbooks_blp, types_blp
+    from services.incident.entrypoints.incidents import blp
 
-    return [blp]
+    return [blp, playbooks_blp, types_blp]
+
+
+def _configure(app: Flask, runtime: ServiceRuntime) -> None:
+    app.extensions["firebreak.collectors"].append(OpenIncidents(runtime))
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        errors = [{"field": exc.field, "message": exc.message, "location": "json"}] if exc.field else None
+        return problem(exc.status, _TITLES[exc.status], exc.message, _SLUGS[exc.status], errors, **exc.extensions)
 
 
 SERVICE = ServiceDefinition(
@@ -26,6 +46,7 @@ SERVICE = ServiceDefinition(
     migrations_dir=Path(__file__).parent / "migrations",
     blueprints=_blueprints,
     uow_class=IncidentUnitOfWork,
+    configure=_configure,
 )
 
 

@@ -1,18 +1,37 @@
-"""Incident persistence."""
+"""Incident persistence: load, add, save with an optimistic version check, and list."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import fields
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from libs.common.envelope import as_utc
 from services.incident.adapters.orm import incidents
-from services.incident.domain.model import Incident
+from services.incident.domain.errors import VersionConflict
+from services.incident.domain.model import PRIORITIES, SEVERITIES, Incident
 
-_COLUMNS = ("id", "reference", "title", "severity", "priority", "status", "team", "private", "created_by",
-            "created_at", "sequence", "version")
+_COLUMNS = tuple(f.name for f in fields(Incident) if f.name != "events")
+_TIMES = ("created_at", "updated_at", "acknowledged_at", "started_at", "resolved_at", "closed_at", "reopened_at")
+SORTS = {"created_at": incidents.c.created_at, "updated_at": incidents.c.updated_at,
+         "priority": incidents.c.priority_rank, "severity": incidents.c.severity_rank}
+
+
+def _row(incident: Incident) -> dict[str, Any]:
+    values = {c: getattr(incident, c) for c in _COLUMNS}
+    values["priority_rank"] = PRIORITIES.index(incident.priority)
+    values["severity_rank"] = SEVERITIES.index(incident.severity)
+    return values
+
+
+def from_row(row) -> Incident:
+    data = {c: row[c] for c in _COLUMNS}
+    for name in _TIMES:
+        if data[name] is not None:
+            data[name] = as_utc(data[name])
+    return Incident(**data)
 
 
 class IncidentRepository:
@@ -20,27 +39,44 @@ class IncidentRepository:
         self.session = session
 
     def add(self, incident: Incident) -> None:
-        self.session.execute(incidents.insert().values({c: getattr(incident, c) for c in _COLUMNS}))
+        self.session.execute(incidents.insert().values(_row(incident)))
 
-    def get(self, incident_id: str) -> Incident | None:
-        row = self.session.execute(select(incidents).where(incidents.c.id == incident_id)).mappings().first()
-        return _from_row(row) if row else None
+    def get(self, incident_id: str, for_update: bool = False) -> Incident | None:
+        query = select(incidents).where(incidents.c.id == incident_id)
+        if for_update and self.session.get_bind().dialect.name != "sqlite":
+            query = query.with_for_update()
+        row = self.session.execute(query).mappings().first()
+        return from_row(row) if row else None
 
-    def list(self, limit: int, after: tuple[datetime, str] | None = None,
-             teams: tuple[str, ...] | None = None) -> list[Incident]:
-        """Newest first, keyset-paginated on (created_at, id); `teams` limits private ones (None: all)."""
-        query = select(incidents).order_by(incidents.c.created_at.desc(), incidents.c.id.desc()).limit(limit)
-        if teams is not None:
-            query = query.where(incidents.c.private.is_(False) | incidents.c.team.in_(teams))
-        if after is not None:
-            created_at, incident_id = after
-            query = query.where(
-                (incidents.c.created_at < created_at)
-                | ((incidents.c.created_at == created_at) & (incidents.c.id < incident_id)))
-        return [_from_row(r) for r in self.session.execute(query).mappings()]
+    def save(self, incident: Incident, loaded_version: int) -> None:
+        """Write the incident back if nobody else did since `loaded_version`; bump its version."""
+        values = _row(incident)
+        values["version"] = loaded_version + 1
+        result = self.session.execute(
+            update(incidents).where(incidents.c.id == incident.id, incidents.c.version == loaded_version)
+            .values(values))
+        if result.rowcount != 1:
+            current = self.session.execute(select(incidents.c.version).where(incidents.c.id == incident.id)).scalar()
+            raise VersionConflict(loaded_version, current or 0)
+        incident.version = loaded_version + 1
+
+    def list(self, query: Select) -> list[Incident]:
+        return [from_row(r) for r in self.session.execute(query).mappings()]
 
 
-def _from_row(row) -> Incident:
-    data = {c: row[c] for c in _COLUMNS}
-    data["created_at"] = as_utc(data["created_at"])
-    return Incident(**data)
+def visible_filter(teams: tuple[str, ...] | None):
+    """Private incidents only for their team (None: no restriction, for admins)."""
+    if teams is None:
+        return None
+    return or_(incidents.c.private.is_(False), incidents.c.team.in_(teams))
+
+
+def keyset(sort: str, descending: bool, after: tuple[Any, str] | None):
+    """Condition for the page after (sort value, id), stable under concurrent inserts."""
+    if after is None:
+        return None
+    column = SORTS[sort]
+    value, last_id = after
+    if descending:
+        return or_(column < value, and_(column == value, incidents.c.id < last_id))
+    return or_(column > value, and_(column == value, incidents.c.id > last_id))

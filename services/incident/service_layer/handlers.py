@@ -1,44 +1,87 @@
-"""Command handlers of the incident service."""
+"""Command handlers of the incident service: declare, act on the workflow, update."""
 
 from __future__ import annotations
 
 import uuid
 
 from libs.common.envelope import utcnow
-from services.incident.domain.model import Incident, IncidentCreated
-from services.incident.events import INCIDENT_CREATED
-from services.incident.service_layer.commands import DeclareIncident
+from services.incident.domain.errors import InvalidValue
+from services.incident.domain.model import Incident
+from services.incident.domain.playbook import checklist_from
+from services.incident.service_layer import metrics
+from services.incident.service_layer.access import load
+from services.incident.service_layer.commands import DeclareIncident, PerformAction, UpdateIncident
+from services.incident.service_layer.publishing import save
 from services.incident.service_layer.unit_of_work import IncidentUnitOfWork
 
 
 def declare_incident(cmd: DeclareIncident, uow: IncidentUnitOfWork) -> Incident:
-    """Store a new incident and emit incident.created in the same transaction."""
+    """Store a new incident, attach its type's playbooks and emit incident.created, in one transaction."""
+    now = utcnow()
+    fields = dict(cmd.fields)
     with uow:
-        incident = Incident.declare(str(uuid.uuid4()), cmd.title, cmd.severity, cmd.priority, cmd.declared_by,
-                                    utcnow(), team=cmd.team, private=cmd.private)
-        uow.incidents.add(incident)
-        publish_events(incident, uow)
+        incident_type = fields.get("incident_type")
+        if incident_type:
+            known = uow.incident_types.get(incident_type)
+            if known is None:
+                raise InvalidValue(f"unknown incident type {incident_type!r}", "incident_type")
+            if fields.get("team") is None:
+                fields["team"] = known.get("default_team")
+        incident = Incident.declare(str(uuid.uuid4()), cmd.title, cmd.severity, cmd.priority,
+                                    cmd.declared_by.user, now, **fields)
+        playbooks = uow.playbooks.for_type(incident_type) if incident_type else []
+        for playbook in playbooks:
+            incident.note("checklist", f"Playbook attached: {playbook['name']}", incident.created_by, now,
+                          detail={"playbook_id": playbook["id"], "change": "attached"}, timeline_kind="checklist")
+        changes = save(uow, incident, None)
+        uow.roles.add({"id": str(uuid.uuid4()), "incident_id": incident.id, "role": "commander",
+                       "user": incident.commander, "created_at": now, "created_by": incident.created_by})
+        for playbook in playbooks:
+            add_checklist(uow, incident.id, playbook, incident.created_by, now)
         uow.commit()
+    metrics.observe(incident, changes)
     return incident
 
 
-def publish_events(incident: Incident, uow: IncidentUnitOfWork) -> None:
-    for event in incident.events:
-        if isinstance(event, IncidentCreated):
-            uow.emit(INCIDENT_CREATED, incident_facts(incident), subject=incident.id, sequence=incident.sequence)
-    incident.events.clear()
+def add_checklist(uow: IncidentUnitOfWork, incident_id: str, playbook: dict, actor: str, now) -> None:
+    for item in checklist_from(playbook):
+        uow.checklist.add({"id": str(uuid.uuid4()), "incident_id": incident_id, "created_at": now,
+                           "created_by": actor, **item})
 
 
-def incident_facts(incident: Incident) -> dict:
-    return {
-        "id": incident.id,
-        "reference": incident.reference,
-        "title": incident.title,
-        "severity": incident.severity,
-        "priority": incident.priority,
-        "status": incident.status,
-        "team": incident.team,
-        "private": incident.private,
-        "created_by": incident.created_by,
-        "created_at": incident.created_at.isoformat(),
-    }
+def perform_action(cmd: PerformAction, uow: IncidentUnitOfWork) -> Incident:
+    """Apply one workflow action; illegal ones raise InvalidTransition (409)."""
+    now = utcnow()
+    payload = cmd.payload
+    actor = cmd.actor.user
+    with uow:
+        incident = load(uow, cmd.incident_id, cmd.actor, for_update=True, expected_version=cmd.expected_version)
+        loaded = incident.version
+        if cmd.action == "assign":
+            assignee = actor if payload.get("to_me") else payload.get("assignee")
+            incident.assign(actor, now, assignee, payload.get("assignee_team"))
+        elif cmd.action in ("hold", "reopen"):
+            getattr(incident, cmd.action)(actor, now, payload.get("reason") or "")
+        elif cmd.action == "resolve":
+            incident.resolve(actor, now, payload.get("resolution_code") or "", payload.get("resolution_summary") or "")
+        else:
+            getattr(incident, cmd.action)(actor, now)
+        changes = save(uow, incident, loaded)
+        uow.commit()
+    metrics.observe(incident, changes)
+    return incident
+
+
+def update_incident(cmd: UpdateIncident, uow: IncidentUnitOfWork) -> Incident:
+    """Change fields; each kind of change gets its own timeline entry and event."""
+    now = utcnow()
+    with uow:
+        incident = load(uow, cmd.incident_id, cmd.actor, for_update=True, expected_version=cmd.expected_version)
+        loaded = incident.version
+        if cmd.fields.get("incident_type") and uow.incident_types.get(cmd.fields["incident_type"]) is None:
+            raise InvalidValue(f"unknown incident type {cmd.fields['incident_type']!r}", "incident_type")
+        incident.update(cmd.actor.user, now, **cmd.fields)
+        changes = save(uow, incident, loaded)
+        uow.commit()
+    metrics.observe(incident, changes)
+    return incident

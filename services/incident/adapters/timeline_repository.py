@@ -1,0 +1,48 @@
+"""Timeline entries: system entries written with each change, and notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from libs.common.envelope import as_utc
+from services.incident.adapters.orm import timeline
+from services.incident.domain.changes import IncidentChanged
+
+
+class TimelineRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def record(self, incident_id: str, change: IncidentChanged, recorded_at) -> int:
+        result = self.session.execute(timeline.insert().values(
+            incident_id=incident_id, sequence=change.sequence, kind=change.entry_kind, summary=change.summary,
+            actor=change.actor, occurred_at=change.occurred_at, recorded_at=recorded_at,
+            important=change.important, changes=change.changes or None, detail=change.detail))
+        return result.inserted_primary_key[0]
+
+    def get(self, incident_id: str, entry_id: int) -> dict[str, Any] | None:
+        row = self.session.execute(select(timeline).where(
+            timeline.c.incident_id == incident_id, timeline.c.id == entry_id)).mappings().first()
+        return _entry(row) if row else None
+
+    def list(self, incident_id: str, kinds: list[str] | None = None, important: bool | None = None) -> list[dict]:
+        query = select(timeline).where(timeline.c.incident_id == incident_id)
+        if kinds:
+            query = query.where(timeline.c.kind.in_(kinds))
+        if important is not None:
+            query = query.where(timeline.c.important.is_(important))
+        query = query.order_by(timeline.c.occurred_at, timeline.c.id)
+        return [_entry(r) for r in self.session.execute(query).mappings()]
+
+    def change(self, entry_id: int, **values: Any) -> None:
+        self.session.execute(update(timeline).where(timeline.c.id == entry_id).values(**values))
+
+
+def _entry(row) -> dict[str, Any]:
+    entry = dict(row)
+    entry["occurred_at"] = as_utc(entry["occurred_at"])
+    entry["recorded_at"] = as_utc(entry["recorded_at"])
+    return entry
