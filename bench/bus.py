@@ -41,7 +41,6 @@ from libs.common.runtime import ServiceRuntime  # noqa: E402
 from libs.common.service import ServiceDefinition  # noqa: E402
 from services.incident.domain.model import Incident  # noqa: E402
 from services.incident.events import INCIDENT_CREATED  # noqa: E402
-from services.incident.service_layer.handlers import incident_facts  # noqa: E402
 
 JWT_SECRET = "bench-secret-" + "x" * 40
 EVENTS_PER_TRANSACTION = 10
@@ -127,8 +126,9 @@ def prefill(service: ServiceDefinition, runtime: ServiceRuntime, events: int) ->
             for _ in range(min(EVENTS_PER_TRANSACTION, events - written)):
                 incident = Incident.declare(str(uuid.uuid4()), f"Checkout p99 latency above SLO ({written})",
                                             "major", "high", "alice@example.com", utcnow(), team="payments")
-                uow.emit(INCIDENT_CREATED, incident_facts(incident), subject=incident.id,
-                         sequence=incident.sequence)
+                data = {**incident.snapshot(), "changes": {"status": {"old": None, "new": "new"}},
+                        "actor": incident.created_by, "occurred_at": incident.created_at.isoformat()}
+                uow.emit(INCIDENT_CREATED, data, subject=incident.id, sequence=incident.sequence)
                 written += 1
             uow.commit()
 
