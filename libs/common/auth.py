@@ -75,16 +75,26 @@ def require_role(role: str) -> Callable:
     return decorate
 
 
+def no_user_token(view):
+    """Mark a view that authenticates its caller itself (e.g. an alert sender's integration key)."""
+    view._firebreak_no_user_token = True
+    return view
+
+
+def _view_target(app: Flask):
+    view = app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        return view, getattr(view_class, request.method.lower(), view)
+    return view, view
+
+
 def current_principal() -> Principal:
     return g.principal
 
 
 def _needed_role(app: Flask) -> str:
-    view = app.view_functions.get(request.endpoint)
-    target = view
-    view_class = getattr(view, "view_class", None)
-    if view_class is not None:
-        target = getattr(view_class, request.method.lower(), view)
+    view, target = _view_target(app)
     default = "viewer" if request.method in READ_METHODS else "responder"
     return getattr(target, "_firebreak_role", getattr(view, "_firebreak_role", default))
 
@@ -95,6 +105,8 @@ def install(app: Flask, settings: AuthSettings) -> None:
     @app.before_request
     def _authenticate():
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if getattr(_view_target(app)[1], "_firebreak_no_user_token", False):
             return None
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")

@@ -22,10 +22,14 @@ _TITLES = {404: "Not Found", 409: "Conflict", 422: "Unprocessable Entity", 400: 
 
 def _blueprints():
     from services.incident.entrypoints import checklists, children, timeline  # noqa: F401 - routes on blp
+    from services.incident.entrypoints.alerts import blp as intake_blp
+    from services.incident.entrypoints.alerts import enqueue_blp
     from services.incident.entrypoints.catalog import playbooks_blp, types_blp
     from services.incident.entrypoints.incidents import blp
+    from services.incident.entrypoints.integrations import blp as integrations_blp
+    from services.incident.entrypoints.integrations import suppress_blp
 
-    return [blp, playbooks_blp, types_blp]
+    return [blp, playbooks_blp, types_blp, integrations_blp, suppress_blp, intake_blp, enqueue_blp]
 
 
 def _configure(app: Flask, runtime: ServiceRuntime) -> None:

@@ -25,6 +25,7 @@ INCIDENT_NOTE_ADDED = PREFIX + "note_added.v1"
 INCIDENT_TASK_CHANGED = PREFIX + "task_changed.v1"
 INCIDENT_ROLE_CHANGED = PREFIX + "role_changed.v1"
 INCIDENT_IMPACT_CHANGED = PREFIX + "impact_changed.v1"
+INCIDENT_ALERT_RECEIVED = PREFIX + "alert_received.v1"
 
 
 class IncidentEventSchema(Schema):
@@ -85,5 +86,6 @@ CATALOG = EventCatalog(
         _spec(INCIDENT_TASK_CHANGED, "A task was created, changed or removed; `detail` holds it."),
         _spec(INCIDENT_ROLE_CHANGED, "A role (commander, scribe, liaison, responder) changed."),
         _spec(INCIDENT_IMPACT_CHANGED, "A customer impact window was added, changed or removed."),
+        _spec(INCIDENT_ALERT_RECEIVED, "An alert fired, fired again or resolved on the incident; `detail` holds it."),
     ),
 )

@@ -149,3 +149,88 @@ incident_types = Table(
     Column("default_team", String(100)),
     _ts("created_at", nullable=False),
 )
+
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("key_hint", String(8), nullable=False),
+    Column("default_team", String(100)),
+    Column("incident_type", String(100)),
+    Column("auto_resolve", Boolean, nullable=False),
+    Column("hmac_secrets", JSON, nullable=False),
+    Column("routing_rules", JSON, nullable=False),
+    Column("severity_map", JSON, nullable=False),
+    Column("rate_limit_per_minute", Integer, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+)
+
+alert_groups = Table(
+    "alert_groups",
+    metadata,
+    Column("integration_id", String(36), ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True),
+    Column("dedup_key", String(500), primary_key=True),
+    Column("incident_id", String(36)),
+    _ts("updated_at", nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("integration_id", String(36), ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False),
+    Column("incident_id", String(36), index=True),
+    Column("source", String(20), nullable=False),
+    Column("dedup_key", String(500), nullable=False),
+    Column("fingerprint", String(500), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("payload", JSON),
+    Column("count", Integer, nullable=False),
+    _ts("first_seen", nullable=False),
+    _ts("last_seen", nullable=False, index=True),
+    _ts("resolved_at"),
+    _ts("last_noted_at"),
+)
+Index("ix_alerts_lookup", alerts.c.integration_id, alerts.c.dedup_key, alerts.c.fingerprint)
+
+alert_rate = Table(
+    "alert_rate_windows",
+    metadata,
+    Column("integration_id", String(36), ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True),
+    _ts("window_start", primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("integration_id", String(36), ForeignKey("integrations.id", ondelete="CASCADE")),
+    Column("team", String(100)),
+    _ts("starts_at", nullable=False),
+    _ts("ends_at", nullable=False, index=True),
+    Column("reason", Text),
+    Column("created_by", String(200), nullable=False),
+    _ts("created_at", nullable=False),
+)
+
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("integration_id", String(36), ForeignKey("integrations.id", ondelete="CASCADE")),
+    Column("matchers", JSON, nullable=False),
+    _ts("expires_at", nullable=False, index=True),
+    Column("comment", Text),
+    Column("created_by", String(200), nullable=False),
+    _ts("created_at", nullable=False),
+)

@@ -17,30 +17,35 @@ from services.incident.service_layer.unit_of_work import IncidentUnitOfWork
 
 def declare_incident(cmd: DeclareIncident, uow: IncidentUnitOfWork) -> Incident:
     """Store a new incident, attach its type's playbooks and emit incident.created, in one transaction."""
-    now = utcnow()
-    fields = dict(cmd.fields)
     with uow:
-        incident_type = fields.get("incident_type")
-        if incident_type:
-            known = uow.incident_types.get(incident_type)
-            if known is None:
-                raise InvalidValue(f"unknown incident type {incident_type!r}", "incident_type")
-            if fields.get("team") is None:
-                fields["team"] = known.get("default_team")
-        incident = Incident.declare(str(uuid.uuid4()), cmd.title, cmd.severity, cmd.priority,
-                                    cmd.declared_by.user, now, **fields)
-        playbooks = uow.playbooks.for_type(incident_type) if incident_type else []
-        for playbook in playbooks:
-            incident.note("checklist", f"Playbook attached: {playbook['name']}", incident.created_by, now,
-                          detail={"playbook_id": playbook["id"], "change": "attached"}, timeline_kind="checklist")
-        changes = save(uow, incident, None)
-        uow.roles.add({"id": str(uuid.uuid4()), "incident_id": incident.id, "role": "commander",
-                       "user": incident.commander, "created_at": now, "created_by": incident.created_by})
-        for playbook in playbooks:
-            add_checklist(uow, incident.id, playbook, incident.created_by, now)
+        incident, changes = open_incident(uow, cmd.title, cmd.severity, cmd.priority, cmd.declared_by.user,
+                                          dict(cmd.fields), utcnow())
         uow.commit()
     metrics.observe(incident, changes)
     return incident
+
+
+def open_incident(uow: IncidentUnitOfWork, title: str, severity: str, priority: str, actor: str,
+                  fields: dict, now) -> tuple[Incident, list]:
+    """Declare inside the caller's transaction: type defaults, commander role, playbook checklists."""
+    incident_type = fields.get("incident_type")
+    if incident_type:
+        known = uow.incident_types.get(incident_type)
+        if known is None:
+            raise InvalidValue(f"unknown incident type {incident_type!r}", "incident_type")
+        if fields.get("team") is None:
+            fields["team"] = known.get("default_team")
+    incident = Incident.declare(str(uuid.uuid4()), title, severity, priority, actor, now, **fields)
+    playbooks = uow.playbooks.for_type(incident_type) if incident_type else []
+    for playbook in playbooks:
+        incident.note("task_changed", f"Playbook attached: {playbook['name']}", actor, now,
+                      detail={"playbook_id": playbook["id"], "change": "attached"}, timeline_kind="checklist")
+    changes = save(uow, incident, None)
+    uow.roles.add({"id": str(uuid.uuid4()), "incident_id": incident.id, "role": "commander",
+                   "user": incident.commander, "created_at": now, "created_by": actor})
+    for playbook in playbooks:
+        add_checklist(uow, incident.id, playbook, actor, now)
+    return incident, changes
 
 
 def add_checklist(uow: IncidentUnitOfWork, incident_id: str, playbook: dict, actor: str, now) -> None:

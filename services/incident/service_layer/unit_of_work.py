@@ -2,6 +2,7 @@
 
 from libs.common.uow import UnitOfWork
 from services.incident.adapters import orm
+from services.incident.adapters.alert_repository import AlertRepository, IntegrationRepository, SuppressionRepository
 from services.incident.adapters.catalog_repository import IncidentTypeRepository, PlaybookRepository
 from services.incident.adapters.children_repository import ChildRepository
 from services.incident.adapters.repository import IncidentRepository
@@ -22,4 +23,7 @@ class IncidentUnitOfWork(UnitOfWork):
         self.checklist = ChildRepository(s, orm.checklist_items, ("playbook_name", "stage", "position", "id"))
         self.playbooks = PlaybookRepository(s)
         self.incident_types = IncidentTypeRepository(s)
+        self.integrations = IntegrationRepository(s)
+        self.alerts = AlertRepository(s)
+        self.suppressions = SuppressionRepository(s)
         return self
