@@ -7,24 +7,15 @@ from flask_smorest import Blueprint
 
 from libs.common.auth import require_role
 from libs.common.errors import NotFound
-from libs.common.pagination import PageArgsSchema, decode_cursor, encode_cursor, page_schema
+from libs.common.pagination import PageArgsSchema, page_schema
 from services.incident.entrypoints import schemas as s
-from services.incident.entrypoints.common import uow
+from services.incident.entrypoints.common import page_by_name, uow
 from services.incident.service_layer import playbooks as handlers
 
 playbooks_blp = Blueprint("playbooks", __name__, url_prefix="/v1/playbooks", description="Playbooks.")
 types_blp = Blueprint("incident_types", __name__, url_prefix="/v1/incident-types", description="Incident types.")
 PlaybookPage = page_schema(s.PlaybookSchema, "PlaybookPage")
 TypePage = page_schema(s.IncidentTypeSchema, "IncidentTypePage")
-
-
-def _page(fetch, args) -> dict:
-    """A page of name-ordered rows after the cursor's name."""
-    after = decode_cursor(args["cursor"])[0] if args["cursor"] else None
-    items = fetch(args["limit"] + 1, after)
-    more = len(items) > args["limit"]
-    items = items[: args["limit"]]
-    return {"items": items, "next_cursor": encode_cursor([items[-1]["name"]]) if more else None}
 
 
 @playbooks_blp.route("")
@@ -34,7 +25,7 @@ class Playbooks(MethodView):
     def get(self, args):
         """List playbooks by name."""
         with uow() as u:
-            return _page(u.playbooks.list, args)
+            return page_by_name(u.playbooks.list, args)
 
     @require_role("admin")
     @playbooks_blp.arguments(s.PlaybookSchema)
@@ -76,7 +67,7 @@ class IncidentTypes(MethodView):
     def get(self, args):
         """List incident types by name."""
         with uow() as u:
-            return _page(u.incident_types.list, args)
+            return page_by_name(u.incident_types.list, args)
 
     @require_role("admin")
     @types_blp.arguments(s.IncidentTypeSchema)

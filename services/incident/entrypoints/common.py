@@ -6,6 +6,7 @@ from flask import current_app, request
 
 from libs.common.auth import current_principal
 from libs.common.errors import ProblemError
+from libs.common.pagination import decode_cursor, encode_cursor
 
 
 def uow():
@@ -28,5 +29,10 @@ def expected_version() -> int | None:
     return int(tag)
 
 
-def with_etag(response_body, version: int):
-    return response_body, 200, {"ETag": f'"{version}"'}
+def page_by_name(fetch, args) -> dict:
+    """A page of name-ordered rows after the cursor's name."""
+    after = decode_cursor(args["cursor"])[0] if args["cursor"] else None
+    items = fetch(args["limit"] + 1, after)
+    more = len(items) > args["limit"]
+    items = items[: args["limit"]]
+    return {"items": items, "next_cursor": encode_cursor([items[-1]["name"]]) if more else None}

@@ -14,8 +14,7 @@ from libs.common.errors import NotFound
 from libs.common.pagination import PageArgsSchema, page_schema
 from services.incident.adapters.orm import alerts as alerts_table
 from services.incident.entrypoints import integration_schemas as s
-from services.incident.entrypoints.catalog import _page
-from services.incident.entrypoints.common import principal, uow
+from services.incident.entrypoints.common import page_by_name, principal, uow
 from services.incident.entrypoints.incidents import blp as incidents_blp
 from services.incident.service_layer import integrations as handlers
 from services.incident.service_layer.access import load
@@ -41,7 +40,7 @@ class Integrations(MethodView):
     def get(self, args):
         """List integrations by name (keys are never shown again)."""
         with uow() as u:
-            page = _page(u.integrations.list, args)
+            page = page_by_name(u.integrations.list, args)
         page["items"] = [_shown(i) for i in page["items"]]
         return page
 
