@@ -16,8 +16,7 @@ from firebreak import worker
 from firebreak.registry import definitions
 from firebreak.setup import declare_queues, migrate_database
 from libs.common import auth, errors, log
-from libs.common.db import ping
-from libs.common.health import broker_reachable
+from libs.common.health import readiness
 from libs.common.metrics import render
 from libs.common.runtime import ServiceRuntime
 
@@ -78,15 +77,8 @@ class Platform:
 
         @app.get("/readyz", endpoint="health.readyz")
         def readyz():
-            checks = {}
-            for name, runtime in runtimes.items():
-                try:
-                    ping(runtime.engine)
-                    broker_reachable(runtime.settings.amqp_url)
-                    checks[name] = "ok"
-                except Exception as exc:  # noqa: BLE001
-                    checks[name] = f"unreachable: {type(exc).__name__}"
-            ready = all(v == "ok" for v in checks.values())
+            checks = {name: readiness(runtime) for name, runtime in runtimes.items()}
+            ready = all(v == "ok" for service in checks.values() for v in service.values())
             return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
 
         @app.get("/metrics", endpoint="health.metrics")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
+from libs.common.health import readiness
 from libs.common.metrics import ScrapeTimeGauge, render
 from libs.common.runtime import ServiceRuntime
 from libs.common.service import ServiceDefinition
@@ -36,7 +38,7 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def serve_probes(runtime: ServiceRuntime, port: int, threads: list[threading.Thread]) -> None:
-    """/healthz (alive while its loops run) and /metrics on `port`, for worker processes."""
+    """/healthz (alive while its loops run), /readyz (database and broker) and /metrics, for workers."""
     outbox = ScrapeTimeGauge("firebreak_outbox_pending", "Events committed but not yet confirmed by the broker.",
                              {"service": runtime.service}, runtime.outbox_pending)
 
@@ -50,6 +52,11 @@ def serve_probes(runtime: ServiceRuntime, port: int, threads: list[threading.Thr
             alive = all(t.is_alive() for t in threads)
             start_response("200 OK" if alive else "503 Service Unavailable", [("Content-Type", "application/json")])
             return [b'{"status":"ok"}' if alive else b'{"status":"dead"}']
+        if path == "/readyz":
+            checks = readiness(runtime)
+            ready = all(v == "ok" for v in checks.values())
+            start_response("200 OK" if ready else "503 Service Unavailable", [("Content-Type", "application/json")])
+            return [json.dumps({"status": "ready" if ready else "not ready", "checks": checks}).encode()]
         start_response("404 Not Found", [("Content-Type", "application/problem+json")])
         return [b'{"type":"about:blank","title":"Not Found","status":404}']
 

@@ -36,6 +36,9 @@ class EventCatalog:
     consumes: dict[str, EventSpec] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Schema instances are reusable and costly to build: one per type, made once.
+        self._strict = {t: spec.schema(unknown=RAISE) for t, spec in self.publishes.items()}
+        self._tolerant = {t: spec.schema(unknown=EXCLUDE) for t, spec in self.consumes.items()}
         for spec in self.publishes.values():
             match = TYPE_PATTERN.match(spec.type)
             if not match or match["service"] != self.service:
@@ -50,20 +53,20 @@ class EventCatalog:
         return f"/firebreak/{self.service}"
 
     def check_outgoing(self, event_type: str, data: dict[str, Any]) -> None:
-        spec = self.publishes.get(event_type)
-        if spec is None:
+        schema = self._strict.get(event_type)
+        if schema is None:
             raise EventDataError(event_type, {"type": [f"{self.service} does not declare publishing it"]})
-        errors = spec.schema(unknown=RAISE).validate(data)
+        errors = schema.validate(data)
         if errors:
             raise EventDataError(event_type, errors)
 
     def load_incoming(self, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
-        spec = self.consumes.get(event_type)
-        if spec is None:
+        schema = self._tolerant.get(event_type)
+        if schema is None:
             raise EventDataError(event_type, {"type": [f"{self.service} does not consume it"]})
         try:
             # A tolerant reader: newer publishers may add fields.
-            return spec.schema(unknown=EXCLUDE).load(data)
+            return schema.load(data)
         except ValidationError as exc:
             raise EventDataError(event_type, exc.messages) from None
 

@@ -114,7 +114,8 @@ class EventConsumer(ConsumerMixin):
         with self.uow_factory() as uow:
             # One round trip both claims the event id and tells whether it was seen before;
             # a concurrent twin waits on the row lock and then finds it taken.
-            if not uow.session.execute(insert.on_conflict_do_nothing(index_elements=["event_id"])).rowcount:
+            claimed = insert.on_conflict_do_nothing(index_elements=["event_id"]).returning(inbox.c.event_id)
+            if uow.session.execute(claimed).first() is None:
                 return "duplicate"
             handler(uow, event, data)
             uow.commit()

@@ -19,6 +19,19 @@ def broker_reachable(amqp_url: str, timeout: float = 2.0) -> None:
         conn.ensure_connection(max_retries=1, timeout=timeout)
 
 
+def readiness(runtime: ServiceRuntime) -> dict[str, str]:
+    """'ok' or why not, for the database and the broker."""
+    checks = {}
+    for name, check in (("database", lambda: ping(runtime.engine)),
+                        ("broker", lambda: broker_reachable(runtime.settings.amqp_url))):
+        try:
+            check()
+            checks[name] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            checks[name] = f"unreachable: {type(exc).__name__}"
+    return checks
+
+
 def health_blueprint(runtime: ServiceRuntime, collectors: list) -> Blueprint:
     """/healthz, /readyz and /metrics; `collectors` are read at scrape time (services may add theirs)."""
     bp = Blueprint("health", __name__)
@@ -32,14 +45,7 @@ def health_blueprint(runtime: ServiceRuntime, collectors: list) -> Blueprint:
 
     @bp.get("/readyz")
     def readyz():
-        checks = {}
-        for name, check in (("database", lambda: ping(runtime.engine)),
-                            ("broker", lambda: broker_reachable(runtime.settings.amqp_url))):
-            try:
-                check()
-                checks[name] = "ok"
-            except Exception as exc:  # noqa: BLE001 - any failure means not ready
-                checks[name] = f"unreachable: {type(exc).__name__}"
+        checks = readiness(runtime)
         ready = all(v == "ok" for v in checks.values())
         body = jsonify(status="ready" if ready else "not ready", service=runtime.service, checks=checks)
         body.status_code = 200 if ready else 503

@@ -39,16 +39,10 @@ class UnitOfWork:
             sequence=sequence,
             correlation_id=correlation_id.get(),
         )
-        self.session.execute(
-            self.runtime.tables.outbox.insert().values(
-                event_id=event.id,
-                type=event.type,
-                subject=event.subject,
-                headers=event.headers(),
-                body=event.body(),
-                created_at=utcnow(),
-            )
-        )
+        # Values as parameters, not baked into the statement: one cached statement for every event.
+        self.session.execute(self.runtime.tables.outbox.insert(), {
+            "event_id": event.id, "type": event.type, "subject": event.subject, "headers": event.headers(),
+            "body": event.body(), "created_at": utcnow()})
         return event
 
     def commit(self) -> None:

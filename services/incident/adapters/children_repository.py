@@ -18,7 +18,7 @@ class ChildRepository:
         self.order_by = [table.c[name] for name in order_by]
 
     def add(self, values: dict[str, Any]) -> None:
-        self.session.execute(self.table.insert().values(values))
+        self.session.execute(self.table.insert(), values)
 
     def get(self, incident_id: str, child_id: str) -> dict[str, Any] | None:
         t = self.table

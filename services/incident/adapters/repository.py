@@ -6,12 +6,13 @@ from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from libs.common.envelope import as_utc
 from services.incident.adapters.orm import incidents
 from services.incident.domain.errors import VersionConflict
-from services.incident.domain.model import PRIORITIES, SEVERITIES, Incident
+from services.incident.domain.model import PRIORITIES, SEVERITIES, Incident, new_reference
 
 _COLUMNS = tuple(f.name for f in fields(Incident) if f.name != "events")
 _TIMES = ("created_at", "updated_at", "acknowledged_at", "started_at", "resolved_at", "closed_at", "reopened_at")
@@ -39,7 +40,17 @@ class IncidentRepository:
         self.session = session
 
     def add(self, incident: Incident) -> None:
-        self.session.execute(incidents.insert().values(_row(incident)))
+        """Insert; on the rare clash of readable references, draw a new one (the unique index decides)."""
+        for _ in range(5):
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(incidents.insert(), _row(incident))
+                return
+            except IntegrityError:
+                if self.session.execute(select(incidents.c.id).where(incidents.c.id == incident.id)).first():
+                    raise
+                incident.reference = new_reference(incident.created_at)
+        raise RuntimeError("could not find a free incident reference")
 
     def get(self, incident_id: str, for_update: bool = False) -> Incident | None:
         query = select(incidents).where(incidents.c.id == incident_id)

@@ -17,11 +17,12 @@ class TimelineRepository:
         self.session = session
 
     def record(self, incident_id: str, change: IncidentChanged, recorded_at) -> int:
-        result = self.session.execute(timeline.insert().values(
-            incident_id=incident_id, sequence=change.sequence, kind=change.entry_kind, summary=change.summary,
-            actor=change.actor, occurred_at=change.occurred_at, recorded_at=recorded_at,
-            important=change.important, changes=change.changes or None, detail=change.detail))
-        return result.inserted_primary_key[0]
+        result = self.session.execute(timeline.insert().returning(timeline.c.id), {
+            "incident_id": incident_id, "sequence": change.sequence, "kind": change.entry_kind,
+            "summary": change.summary, "actor": change.actor, "occurred_at": change.occurred_at,
+            "recorded_at": recorded_at, "important": change.important, "changes": change.changes or None,
+            "detail": change.detail})
+        return result.scalar_one()
 
     def get(self, incident_id: str, entry_id: int) -> dict[str, Any] | None:
         row = self.session.execute(select(timeline).where(

@@ -258,3 +258,15 @@ def test_every_change_writes_outbox_event_with_snapshot_and_sequence(api, declar
     held = json.loads(rows[-1].body)
     assert held["status"] == "on_hold" and held["hold_reason"] == "vendor" and held["priority"] == "critical"
     assert held["changes"]["status"] == {"old": "in_progress", "new": "on_hold"} and held["actor"] == "alice"
+
+
+def test_reference_clash_draws_a_new_reference(api, declare, monkeypatch):
+    from services.incident.adapters import repository
+    from services.incident.domain import model
+
+    drawn = iter(["INC-20260101-AAAAAA", "INC-20260101-AAAAAA", "INC-20260101-BBBBBB"])
+    monkeypatch.setattr(model, "new_reference", lambda now: next(drawn))
+    monkeypatch.setattr(repository, "new_reference", lambda now: next(drawn))
+    first, second = declare(), declare()
+    assert first["reference"] == "INC-20260101-AAAAAA" and second["reference"] == "INC-20260101-BBBBBB"
+    assert api("GET", f"/v1/incidents/{second['id']}").get_json()["reference"] == "INC-20260101-BBBBBB"
