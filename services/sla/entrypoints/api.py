@@ -1,8 +1,8 @@
 """HTTP routes of the sla service."""
 
-from libs.common.projection import projection_blueprint
-from services.sla.adapters.orm import known_incidents
-
 
 def blueprints() -> list:
-    return [projection_blueprint("sla", "/v1/sla", known_incidents)]
+    from services.sla.entrypoints.admin import calendars_blp, policies_blp
+    from services.sla.entrypoints.incidents import blp
+
+    return [policies_blp, calendars_blp, blp]
