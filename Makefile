@@ -3,8 +3,13 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov has a virtualenv of its own: its pinned dependencies clash with the project's.
+TOOLS := $(VENV)/tools
+TOOLS_STAMP := $(TOOLS)/.installed
+CHECKOV_VERSION := 3.3.30
+CHART := deploy/helm/firebreak
 
-.PHONY: run test up lint unit integration bench events-doc clean
+.PHONY: run test up lint unit integration bench events-doc clean chart tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,12 +17,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(TOOLS_STAMP):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --upgrade pip
+	$(TOOLS)/bin/pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $(TOOLS_STAMP)
+
 ## run: all five services in one process on http://127.0.0.1:8080 (SQLite under ./data, in-memory broker)
 run: $(STAMP)
 	$(BIN)/firebreak run
 
 ## test: lint, import contracts, event catalog, then unit and integration tests (real RabbitMQ and PostgreSQL)
-test: $(STAMP)
+test: $(STAMP) $(TOOLS_STAMP)
 	bash scripts/system-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
@@ -45,6 +56,15 @@ bench: $(STAMP)
 
 events-doc: $(STAMP)
 	$(BIN)/firebreak events-doc
+
+## chart: the Helm chart, dashboards and Dockerfile: lint, render, Kubernetes schemas, checkov, hadolint, local wiring
+chart: $(STAMP) $(TOOLS_STAMP)
+	bash scripts/system-deps.sh
+	$(BIN)/python $(CHART)/dashboards/generate.py --check
+	$(BIN)/pytest tests/chart
+
+## tools: checkov, in $(TOOLS)
+tools: $(TOOLS_STAMP)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache *.egg-info
