@@ -25,3 +25,10 @@ def create_incident():
     body = request.get_json()
     return {"id": str(uuid.uuid4()), "title": body["title"], "severity": body["severity"],
             "priority": body["priority"], "status": "new"}, 201
+
+
+@app.post("/v1/alerts/generic")
+def receive_alert():
+    """bench/alert_storm.py's baseline: parse the alert, answer 202."""
+    body = request.get_json()
+    return {"status": "accepted", "dedup_key": body.get("dedup_key")}, 202
