@@ -1,7 +1,7 @@
 """Events/s through Firebreak's bus path against a raw pika baseline, measured in the same run.
 
 Firebreak path: incident outbox -> Relay (batched publisher confirms) -> RabbitMQ quorum queue
--> sla EventConsumer (inbox row + projection row per event, one transaction, ack after commit).
+-> postmortem EventConsumer (inbox row + projection row per event, one transaction, ack after commit).
 Baseline: pika BlockingChannel with confirm_delivery(), one publish-and-wait-for-confirm per message,
 persistent messages of the same headers and body, consumed and acked one by one on a second connection.
 
@@ -90,7 +90,7 @@ class Stack:
             "FIREBREAK_JWT_SECRET": JWT_SECRET,
             "FIREBREAK_DATA_DIR": str(self.tmp / "data"),
             "FIREBREAK_INCIDENT_DATABASE_URL": self.postgres.create_database("bench_incident"),
-            "FIREBREAK_SLA_DATABASE_URL": self.postgres.create_database("bench_sla"),
+            "FIREBREAK_POSTMORTEM_DATABASE_URL": self.postgres.create_database("bench_postmortem"),
         })
         return env
 
@@ -147,19 +147,19 @@ def count_rows(runtime: ServiceRuntime, table_name: str) -> int:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def run_firebreak(incident: ServiceDefinition, inc_rt: ServiceRuntime, sla: ServiceDefinition,
-                  sla_rt: ServiceRuntime, events: int, timeout: float) -> tuple[Figure, Figure]:
-    """Start the sla consumer, then the incident relay; time until the sla inbox holds every event."""
+def run_firebreak(incident: ServiceDefinition, inc_rt: ServiceRuntime, sink: ServiceDefinition,
+                  sink_rt: ServiceRuntime, events: int, timeout: float) -> tuple[Figure, Figure]:
+    """Start the postmortem consumer, then the incident relay; time until the postmortem inbox holds every event."""
     stop = threading.Event()
-    consumer = sla.consumer(sla_rt)
-    consumer_thread = threading.Thread(target=consumer.run_until, args=(stop,), name="sla-consumer",
+    consumer = sink.consumer(sink_rt)
+    consumer_thread = threading.Thread(target=consumer.run_until, args=(stop,), name="postmortem-consumer",
                                        daemon=True)
     relay_thread = threading.Thread(target=incident.relay(inc_rt).run, args=(stop,), name="incident-relay",
                                     daemon=True)
     consumer_thread.start()
     try:
         if not consumer.connected.wait(60):
-            raise BenchTimeout("the sla consumer did not connect within 60s")
+            raise BenchTimeout("the postmortem consumer did not connect within 60s")
         start = time.perf_counter()
         relay_thread.start()
         deadline = time.monotonic() + timeout
@@ -168,11 +168,11 @@ def run_firebreak(incident: ServiceDefinition, inc_rt: ServiceRuntime, sla: Serv
             now = time.perf_counter()
             if relayed_at is None and inc_rt.outbox_pending() == 0:
                 relayed_at = now
-            if count_rows(sla_rt, "inbox") >= events:
+            if count_rows(sink_rt, "inbox") >= events:
                 consumed_at = now
                 break
             if time.monotonic() > deadline:
-                raise BenchTimeout(f"firebreak path: {count_rows(sla_rt, 'inbox')}/{events} in the inbox "
+                raise BenchTimeout(f"firebreak path: {count_rows(sink_rt, 'inbox')}/{events} in the inbox "
                                    f"after {timeout:g}s ({inc_rt.outbox_pending()} still in the outbox)")
             time.sleep(POLL_SECONDS)
     finally:
@@ -303,19 +303,19 @@ def main(argv: list[str] | None = None) -> int:
         env = stack.env()
         log.configure(env["FIREBREAK_LOG_LEVEL"])
         services = definitions()
-        incident, sla = services["incident"], services["sla"]
-        inc_rt, sla_rt = incident.runtime(env), sla.runtime(env)
-        runtimes += [inc_rt, sla_rt]
+        incident, sink = services["incident"], services["postmortem"]
+        inc_rt, sink_rt = incident.runtime(env), sink.runtime(env)
+        runtimes += [inc_rt, sink_rt]
         migrate_database(incident, inc_rt.settings)
-        migrate_database(sla, sla_rt.settings)
-        declare_queues(sla, sla_rt.settings)
+        migrate_database(sink, sink_rt.settings)
+        declare_queues(sink, sink_rt.settings)
 
         began = time.perf_counter()
         prefill(incident, inc_rt, args.events)
         print(f"prefilled {args.events} events in the incident outbox in {time.perf_counter() - began:.1f}s",
               flush=True)
         headers, body = sample_message(inc_rt)
-        settings = sla_rt.settings
+        settings = sink_rt.settings
         print(f"RabbitMQ {broker_version(stack.rabbitmq.url)}, {os.cpu_count()} cores; message: "
               f"{len(body)} B body + {len(headers)} ce- headers, persistent; relay batch "
               f"{inc_rt.settings.relay_batch}, prefetch {settings.prefetch} (both paths); firebreak queue: "
@@ -325,13 +325,13 @@ def main(argv: list[str] | None = None) -> int:
         pika_e2e, pika_pub = run_pika(stack.pika_parameters(), args.events, headers, body, settings.prefetch,
                                       args.baseline_queue, args.timeout)
         print("running the firebreak path ...", flush=True)
-        fb_e2e, fb_relay = run_firebreak(incident, inc_rt, sla, sla_rt, args.events, args.timeout)
+        fb_e2e, fb_relay = run_firebreak(incident, inc_rt, sink, sink_rt, args.events, args.timeout)
 
         print()
         print_table([pika_e2e, pika_pub, fb_e2e, fb_relay])
         print(f"ratio firebreak/pika = {fb_e2e.rate / pika_e2e.rate:.2f}")
-        print(f"(sla inbox {count_rows(sla_rt, 'inbox')} rows, known_incidents "
-              f"{count_rows(sla_rt, 'known_incidents')} rows, "
+        print(f"(postmortem inbox {count_rows(sink_rt, 'inbox')} rows, known_incidents "
+              f"{count_rows(sink_rt, 'known_incidents')} rows, "
               f"incident outbox unsent {inc_rt.outbox_pending()})")
         return 0
     except BenchTimeout as exc:
