@@ -86,6 +86,9 @@ def test_fixture_opens_dedups_and_resolves(api, integration, post, kind, path, n
     assert len(incidents(api)) == 1
     [alert] = alerts_of(api, incident["id"])
     assert alert["count"] == 2 and alert["status"] == "firing"
+    # a repeat within the minute is counted, not written to the timeline again
+    noted = api("GET", f"/v1/incidents/{incident['id']}/timeline?kind=alert", role="admin").get_json()["items"]
+    assert len(noted) == 1
 
     done = post(path, resolved_form(kind, body), key)
     assert done.get_json()["outcomes"] == ["resolved"]
