@@ -269,3 +269,16 @@ def test_oversized_post_is_413(post, integration):
     key = integration("generic")["key"]
     r = post("/v1/alerts/generic", {"summary": "x" * (1024 * 1024)}, key)
     assert r.status_code == 413 and r.mimetype == "application/problem+json"
+
+
+def test_a_repeat_after_the_quiet_minute_is_noted_again(api, integration, post, monkeypatch):
+    from services.incident.service_layer import intake
+
+    monkeypatch.setattr(intake, "NOTE_EVERY", timedelta(0))
+    key = integration("generic")["key"]
+    for _ in range(3):
+        post("/v1/alerts/generic", {"summary": "Disk full", "dedup_key": "disk"}, key)
+    [incident] = incidents(api)
+    noted = api("GET", f"/v1/incidents/{incident['id']}/timeline?kind=alert", role="admin").get_json()["items"]
+    assert [e["summary"] for e in noted] == ["Alert fired: Disk full", "Alert still firing (2 times): Disk full",
+                                             "Alert still firing (3 times): Disk full"]
