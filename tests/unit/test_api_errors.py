@@ -16,16 +16,6 @@ from tests.conftest import SECRET
 VALID = {"title": "API down", "severity": "major", "priority": "high"}
 
 
-@pytest.fixture
-def client(base_env):
-    service = definition("incident")
-    runtime = service.runtime(base_env)
-    migrate_database(service, runtime.settings)
-    app = service.create_app(runtime=runtime)
-    yield app.test_client()
-    runtime.dispose()
-
-
 def assert_problem(response, status):
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"

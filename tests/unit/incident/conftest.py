@@ -1,22 +1,8 @@
-"""An incident app on SQLite, driven through Flask's test client."""
+"""Calling the incident API as someone, and declaring incidents (the app comes from tests/unit)."""
 
 from __future__ import annotations
 
 import pytest
-
-from firebreak.registry import definition
-from firebreak.setup import migrate_database
-
-
-@pytest.fixture
-def client(base_env):
-    service = definition("incident")
-    runtime = service.runtime(base_env)
-    migrate_database(service, runtime.settings)
-    app = service.create_app(runtime=runtime)
-    app.extensions["test.runtime"] = runtime
-    yield app.test_client()
-    runtime.dispose()
 
 
 @pytest.fixture
