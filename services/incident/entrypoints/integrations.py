@@ -13,6 +13,7 @@ from libs.common.envelope import utcnow
 from libs.common.errors import NotFound
 from libs.common.pagination import PageArgsSchema, page_schema
 from services.incident.adapters.orm import alerts as alerts_table
+from services.incident.domain.errors import InvalidValue
 from services.incident.entrypoints import integration_schemas as s
 from services.incident.entrypoints.common import page_by_name, principal, uow
 from services.incident.entrypoints.incidents import blp as incidents_blp
@@ -97,6 +98,11 @@ class Alerts(MethodView):
         return {"items": items}
 
 
+def _known_integration(u, integration_id: str | None) -> None:
+    if integration_id is not None and u.integrations.get(integration_id) is None:
+        raise InvalidValue(f"no integration {integration_id}", "integration_id")
+
+
 def _visible(u, incident_id: str, who) -> bool:
     incident = u.incidents.get(incident_id)
     return incident is not None and incident.visible_to(who.teams, who.has_role("admin"))
@@ -118,6 +124,7 @@ class Silences(MethodView):
         row = {"id": str(uuid.uuid4()), "created_by": principal().user, "created_at": utcnow(),
                "integration_id": None, "comment": None, **body}
         with uow() as u:
+            _known_integration(u, row["integration_id"])
             u.suppressions.add_silence(row)
             u.commit()
         return row
@@ -149,6 +156,7 @@ class MaintenanceWindows(MethodView):
         row = {"id": str(uuid.uuid4()), "created_by": principal().user, "created_at": utcnow(),
                "integration_id": None, "team": None, "reason": None, **body}
         with uow() as u:
+            _known_integration(u, row["integration_id"])
             u.suppressions.add_window(row)
             u.commit()
         return row
