@@ -2,6 +2,8 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# `make run` installs what running needs; the test extra comes with the targets that test or lint.
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 # checkov has a virtualenv of its own: its pinned dependencies clash with the project's.
 TOOLS := $(VENV)/tools
@@ -11,9 +13,13 @@ CHART := deploy/helm/firebreak
 
 .PHONY: run test up lint unit integration bench events-doc clean chart tools
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
@@ -24,7 +30,7 @@ $(TOOLS_STAMP):
 	touch $(TOOLS_STAMP)
 
 ## run: all five services in one process on http://127.0.0.1:8080 (SQLite under ./data, in-memory broker)
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/firebreak run
 
 ## test: lint, import contracts, event catalog, then unit and integration tests (real RabbitMQ and PostgreSQL)

@@ -6,11 +6,11 @@ the breach, write `firebreak.sla.breached.v1` to the outbox), each on a database
 private PostgreSQL started for the run (firebreak.devstack, fsync off) and stopped at the end.
 
 - firebreak: the sla scheduler as `firebreak serve sla scheduler` runs it, in --replicas processes:
-  libs.common's Scheduler loop (claim up to FIREBREAK_SCHEDULER_BATCH due rows with FOR UPDATE SKIP
-  LOCKED on the due_at index) with services/sla's BatchScheduler firing the claimed batch in one go
+  libs.common's Scheduler (claim up to FIREBREAK_SCHEDULER_BATCH due rows with FOR UPDATE SKIP LOCKED
+  on the due_at index) with the sla's batch timer handler firing the claimed batch in one go
   (records locked in id order, clocks loaded, updated and events inserted set-wise, one DELETE, one commit).
-- per-timer (with --per-timer): libs.common's Scheduler unchanged: a savepoint, the handler and a DELETE
-  per timer, one commit per batch.
+- per-timer (with --per-timer): the same Scheduler given no batch handler: a savepoint, the handler and a
+  DELETE per timer, one commit per batch.
 - baseline: a plain polling loop, the way a cron-style job does it: every --poll seconds SELECT all due
   rows (no index on due_at, no SKIP LOCKED), then one transaction per row: handler, DELETE, COMMIT.
   It is stopped --grace seconds after the last due time; what it has not fired by then counts as late
@@ -50,7 +50,6 @@ from sqlalchemy import create_engine, delete, select, text  # noqa: E402
 from firebreak.devstack import LocalPostgres  # noqa: E402
 from firebreak.setup import migrate_database  # noqa: E402
 from libs.common.timers import Scheduler, Timer  # noqa: E402
-from services.sla.adapters.scheduler import BatchScheduler  # noqa: E402
 from services.sla.app import SERVICE  # noqa: E402
 from services.sla.domain.calendar import ALWAYS  # noqa: E402
 from services.sla.domain.policy import BUILT_IN, AppliedPolicy  # noqa: E402
@@ -179,7 +178,7 @@ def scheduler_replica(env: dict[str, str], deadline: float, out: str, per_timer:
     if per_timer:
         scheduler = Scheduler(runtime, handlers, factory)
     else:
-        scheduler = BatchScheduler(runtime, handlers, {"sla.breach": timed_batch_handler}, factory)
+        scheduler = Scheduler(runtime, handlers, factory, batch_handlers={"sla.breach": timed_batch_handler})
     scheduler.run_once()  # connected, statements compiled
     stop = threading.Event()
 
@@ -326,7 +325,7 @@ def main() -> int:
     parser.add_argument("--grace", type=float, default=30.0,
                         help="stop the baseline this long after the last timer's due time")
     parser.add_argument("--per-timer", action="store_true",
-                        help="also run libs.common's Scheduler with its per-timer savepoints")
+                        help="also run libs.common's Scheduler without batch handlers (a savepoint per timer)")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--timeline", action="store_true", help="also print lateness per 5 s of due time")
     args = parser.parse_args()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import tempfile
@@ -12,13 +13,17 @@ from pathlib import Path
 
 def _token(args) -> int:
     from libs.common.auth import ROLES, mint
-    from libs.common.config import AuthSettings
+    from libs.common.config import AuthSettings, ConfigError
 
     if args.role not in ROLES:
         print(f"--role must be one of {', '.join(ROLES)}", file=sys.stderr)
         return 2
     data_dir = Path(os.environ.get("FIREBREAK_DATA_DIR", "./data")).resolve()
-    settings = AuthSettings.from_env(os.environ, data_dir)
+    try:
+        settings = AuthSettings.from_env(os.environ, data_dir, create_secret=False)
+    except ConfigError as exc:
+        print(f"firebreak token: {exc}", file=sys.stderr)
+        return 1
     print(mint(settings, args.user, args.role, args.team, timedelta(seconds=args.ttl)))
     return 0
 
@@ -62,6 +67,24 @@ def _serve(args) -> int:
     return 0
 
 
+def _port_problem(host: str, port: int) -> str | None:
+    """Why host:port cannot be listened on (taken, no such address…), checked before anything else starts."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"unknown host ({exc})"
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is no clash
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return "the port is already in use" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+    return None
+
+
 def _run(args) -> int:
     from firebreak.embedded import serve
     from libs.common.auth import mint
@@ -70,6 +93,11 @@ def _run(args) -> int:
     data_dir = Path(os.environ.get("FIREBREAK_DATA_DIR", "./data")).resolve()
     os.environ["FIREBREAK_DATA_DIR"] = str(data_dir)
     port = args.port or int(os.environ.get("FIREBREAK_PORT", "8080"))
+    problem = _port_problem(args.host, port)
+    if problem:
+        print(f"firebreak run: cannot listen on {args.host}:{port}: {problem}. Stop whatever uses the port, or "
+              "choose another with FIREBREAK_PORT=8081 (or --port).", file=sys.stderr)
+        return 1
     token = mint(AuthSettings.from_env(os.environ, data_dir), "admin", "admin", [], timedelta(days=1))
     print(f"Firebreak is running at http://{args.host}:{port}  (data in {data_dir})", file=sys.stderr)
     print(f"Admin token (24 h): {token}", file=sys.stderr)
@@ -92,6 +120,32 @@ def _events_doc(args) -> int:
             return 1
         return 0
     Path(args.output).write_text(text)
+    return 0
+
+
+def _dlq(args) -> int:
+    import json
+
+    from firebreak.registry import definition
+    from libs.common import dlq
+
+    settings = definition(args.service).runtime().settings
+    if settings.amqp_url.startswith("memory://"):
+        print("dead letters live on RabbitMQ: set AMQP_URL to the broker the service uses", file=sys.stderr)
+        return 2
+    if args.action == "list":
+        letters = dlq.list_dead_letters(settings.amqp_url, args.service, args.limit)
+    elif args.action == "replay":
+        letters = dlq.replay(settings.amqp_url, args.service, args.id)
+    else:
+        if not args.id and not args.all:
+            print("dlq drop needs --id EVENT_ID (repeatable) or --all", file=sys.stderr)
+            return 2
+        letters = dlq.drop(settings.amqp_url, args.service, args.id, everything=args.all)
+    for letter in letters:
+        print(json.dumps(letter.summary(), default=str))
+    verb = {"list": "waiting", "replay": "replayed", "drop": "dropped"}[args.action]
+    print(f"{args.service}: {len(letters)} dead letter(s) {verb}", file=sys.stderr)
     return 0
 
 
@@ -120,6 +174,14 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--host", default=os.environ.get("FIREBREAK_HOST", "127.0.0.1"))
     r.add_argument("--port", type=int, default=None)
     r.set_defaults(func=_run)
+
+    d = sub.add_parser("dlq", help="list, replay or drop a service's dead letters")
+    d.add_argument("action", choices=["list", "replay", "drop"])
+    d.add_argument("--service", required=True)
+    d.add_argument("--id", action="append", default=[], help="only this event id (repeatable)")
+    d.add_argument("--all", action="store_true", help="with drop: every dead letter")
+    d.add_argument("--limit", type=int, default=100, help="with list: at most this many")
+    d.set_defaults(func=_dlq)
 
     e = sub.add_parser("events-doc", help="write docs/events.md from the services' event declarations")
     e.add_argument("--output", default="docs/events.md")

@@ -16,6 +16,7 @@ from firebreak import worker
 from firebreak.registry import definitions
 from firebreak.setup import declare_queues, migrate_database
 from libs.common import auth, errors, log
+from libs.common.apidocs import docs_blueprint
 from libs.common.health import readiness
 from libs.common.metrics import render
 from libs.common.runtime import ServiceRuntime
@@ -49,7 +50,7 @@ class Platform:
         for name, service in self.services.items():
             for kind in service.processes:
                 if kind != "api":
-                    self.threads.append(worker.start(service, self.runtimes[name], kind, self.stop))
+                    self.threads.extend(worker.start(service, self.runtimes[name], kind, self.stop))
 
     def wsgi(self) -> PathDispatcher:
         return PathDispatcher(self._platform_app(), list(self.apps.values()))
@@ -86,10 +87,11 @@ class Platform:
             body, content_type = render(gauges)
             return Response(body, content_type=content_type)
 
-        @app.get("/openapi.json")
+        @app.get("/openapi.json", endpoint="api-docs.openapi_json")
         def openapi():
             return jsonify(merged_openapi(apps))
 
+        app.register_blueprint(docs_blueprint())
         errors.install(app)
         auth.install(app, any_runtime.settings.auth)
         return app

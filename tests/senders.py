@@ -1,12 +1,11 @@
-"""The real senders' payloads from ../shared/fixtures (beside the repository)."""
+"""The real senders' payloads, copied into tests/fixtures so a clone tests on its own."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-FIXTURES = Path(os.environ.get("FIREBREAK_FIXTURES", Path(__file__).resolve().parents[2] / "shared" / "fixtures"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def fixture(name: str) -> dict:

@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import http
+import logging
 import time
 from collections.abc import Iterable
 
 from flask import Blueprint, Flask, g, request
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
-from libs.common import auth, errors, log
+from libs.common import auth, errors, input_limits, log
+from libs.common.apidocs import docs_blueprint
 from libs.common.health import health_blueprint
 from libs.common.metrics import http_request_duration
 from libs.common.runtime import ServiceRuntime
 
+access_logger = logging.getLogger("firebreak.access")
+
 
 class FirebreakApi(Api):
     ERROR_SCHEMA = errors.ProblemSchema
+
+    def _register_responses(self):
+        """flask-smorest's shared error responses, declared as application/problem+json (what errors.py sends),
+        so the documents say so and Schemathesis checks error bodies and their content type against them."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, errors.PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response (RFC 9457 problem details)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, errors.PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
 def build_app(runtime: ServiceRuntime, blueprints: Iterable[Blueprint], title: str) -> Flask:
@@ -40,12 +59,14 @@ def build_app(runtime: ServiceRuntime, blueprints: Iterable[Blueprint], title: s
     app.extensions["firebreak"] = runtime
     app.extensions["firebreak.collectors"] = collectors = []
     app.register_blueprint(health_blueprint(runtime, collectors))
+    app.register_blueprint(docs_blueprint())
     api = FirebreakApi(app)
     app.extensions["firebreak.api"] = api
     for bp in blueprints:
         api.register_blueprint(bp)
     errors.install(app)
     _install_request_context(app, runtime.service)
+    input_limits.install(app)
     auth.install(app, settings.auth)
     return app
 
@@ -65,8 +86,14 @@ def _install_request_context(app: Flask, service: str) -> None:
         route = request.url_rule.rule if request.url_rule else "unmatched"
         started = g.get("started")
         if started is not None:
+            elapsed = time.perf_counter() - started
             http_request_duration.labels(service, request.method, route, f"{response.status_code // 100}xx").observe(
-                time.perf_counter() - started)
+                elapsed)
+            # One line per request; probes and scrapes only at debug level, or they would drown the rest.
+            level = logging.DEBUG if request.endpoint in auth.PUBLIC_ENDPOINTS else logging.INFO
+            log.log(access_logger, level, f"{request.method} {request.path} {response.status_code} "
+                    f"{elapsed * 1000:.0f} ms", method=request.method, path=request.path,
+                    status=response.status_code, duration_ms=round(elapsed * 1000, 1), service=service)
         return response
 
     @app.teardown_request

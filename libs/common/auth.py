@@ -15,7 +15,9 @@ from libs.common.errors import Forbidden, Unauthorized
 
 ROLES = ("viewer", "responder", "admin")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PUBLIC_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "health.metrics", "static"})
+# The API reference (/openapi.json and the /docs page) is public: it holds no data, and clients read it first.
+PUBLIC_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "health.metrics", "static", "api-docs.openapi_json",
+                              "apidocs.page", "apidocs.script"})
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,15 @@ class Principal:
 
     def in_team(self, team: str | None) -> bool:
         return team is not None and team in self.teams
+
+    def can_see(self, private: bool, team: str | None) -> bool:
+        """The one rule for private incidents: admins and the incident's team's members see them."""
+        return not private or self.has_role("admin") or self.in_team(team)
+
+
+def visible_teams(principal: Principal) -> tuple[str, ...] | None:
+    """Teams whose private incidents the principal sees; None means all (can_see as a SQL filter)."""
+    return None if principal.has_role("admin") else principal.teams
 
 
 def mint(settings: AuthSettings, user: str, role: str, teams: list[str] | None = None,

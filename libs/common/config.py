@@ -38,10 +38,14 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
-def _embedded_secret(data_dir: Path) -> str:
+def _embedded_secret(data_dir: Path, create: bool = True) -> str:
     """The signing secret kept in the data dir, so the CLI and a local server agree."""
     path = data_dir / "jwt-secret"
     if not path.exists():
+        if not create:
+            # A fresh secret here would sign tokens no running server accepts.
+            raise ConfigError(f"no signing secret: FIREBREAK_JWT_SECRET is not set and {path} does not exist; "
+                              "start `firebreak run` first, or point FIREBREAK_DATA_DIR at its data directory")
         data_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -58,13 +62,14 @@ class AuthSettings:
     audience: str
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], data_dir: Path) -> AuthSettings:
+    def from_env(cls, env: Mapping[str, str], data_dir: Path, create_secret: bool = True) -> AuthSettings:
+        """`create_secret=False`: find the data dir's secret or raise ConfigError (what `firebreak token` does)."""
         public_key = env.get("FIREBREAK_JWT_PUBLIC_KEY")
         issuer = env.get("FIREBREAK_JWT_ISSUER", "firebreak")
         audience = env.get("FIREBREAK_JWT_AUDIENCE", "firebreak")
         if public_key:
             return cls("RS256", public_key, env.get("FIREBREAK_JWT_PRIVATE_KEY"), issuer, audience)
-        secret = env.get("FIREBREAK_JWT_SECRET") or _embedded_secret(data_dir)
+        secret = env.get("FIREBREAK_JWT_SECRET") or _embedded_secret(data_dir, create_secret)
         if len(secret) < 32:
             raise ConfigError("FIREBREAK_JWT_SECRET must be at least 32 characters")
         return cls("HS256", secret, secret, issuer, audience)

@@ -13,10 +13,10 @@ from kombu import Connection, Producer
 from kombu.mixins import ConsumerMixin
 
 from libs.common.catalog import EventDataError
-from libs.common.db import dialect_insert
+from libs.common.db import dialect_insert, is_transient
 from libs.common.envelope import EnvelopeError, Event, utcnow
 from libs.common.log import correlation_id, new_correlation_id
-from libs.common.metrics import consumer_failures, dead_lettered, dlq_messages, events_consumed
+from libs.common.metrics import consumer_failures, consumer_waits, dead_lettered, dlq_messages, events_consumed
 from libs.common.runtime import ServiceRuntime
 from libs.common.topology import DLX, dead_letter_queue, declare, dlq_name
 from libs.common.uow import UnitOfWork
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, Event, dict[str, Any]], None]
 DLQ_GAUGE_EVERY_SECONDS = 15.0
+OUTAGE_MAX_BACKOFF_SECONDS = 5.0
 
 
 class EventConsumer(ConsumerMixin):
@@ -43,6 +44,8 @@ class EventConsumer(ConsumerMixin):
         self._local_attempts: OrderedDict[str, int] = OrderedDict()
         self._channel = None
         self._last_dlq_check = 0.0
+        self._live = None  # the connection kombu consumes on, kept alive while an outage is waited out
+        self._stop = threading.Event()
         self.connected = threading.Event()
 
     # -- kombu hooks -------------------------------------------------------
@@ -50,6 +53,9 @@ class EventConsumer(ConsumerMixin):
         self._channel = channel
         queue = declare(channel, self.runtime.service, sorted(self.handlers), self.settings.delivery_limit)
         return [Consumer(queues=[queue], on_message=self.on_message, prefetch_count=self.settings.prefetch)]
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
+        self._live = connection
 
     def on_connection_revived(self) -> None:
         self.connected.set()
@@ -98,9 +104,11 @@ class EventConsumer(ConsumerMixin):
             self.dead_letter(message, "invalid", f"data does not match schema: {exc.errors}", event_type=event.type)
             return
         try:
-            outcome = self.handle(event, data, handler)
+            outcome = self._handle_through_outages(event, data, handler)
         except Exception as exc:  # noqa: BLE001 - the handler's failure is recorded, not fatal
             self._failed(message, event, exc)
+            return
+        if outcome is None:  # stopping mid-outage: unacked, so the broker redelivers it later
             return
         message.ack()
         self._local_attempts.pop(event.id, None)
@@ -120,6 +128,41 @@ class EventConsumer(ConsumerMixin):
             handler(uow, event, data)
             uow.commit()
         return "processed"
+
+    def _handle_through_outages(self, event: Event, data: dict[str, Any], handler: Handler) -> str | None:
+        """Handle, holding the event while the database is unreachable or contended; None if told to stop.
+
+        An outage is not the event's fault, so it neither requeues the message (a quorum queue counts
+        that against x-delivery-limit) nor spends an attempt: consumption simply pauses until the
+        database answers. Only failures of the handler itself count towards the dead-letter queue.
+        """
+        delay = 0.1
+        while True:
+            try:
+                return self.handle(event, data, handler)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                consumer_waits.labels(self.runtime.service).inc()
+                logger.warning("database unavailable; holding the event until it answers", extra={"fields": {
+                    "service": self.runtime.service, "event_id": event.id, "type": event.type,
+                    "error": f"{type(exc).__name__}: {str(exc)[:300]}", "in": delay}})
+            if not self._pause(delay):
+                return None
+            delay = min(delay * 2, OUTAGE_MAX_BACKOFF_SECONDS)
+
+    def _pause(self, seconds: float) -> bool:
+        """Sleep up to `seconds`, keeping the broker connection's heartbeats going; False if stopping."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stop.wait(min(left, 1.0)) or self.should_stop:
+                return False
+            if self._live is not None:
+                try:
+                    self._live.heartbeat_check()
+                except Exception:  # noqa: BLE001 - a dead connection is noticed by kombu's own loop
+                    logger.debug("heartbeat during outage failed", exc_info=True)
+        return not (self._stop.is_set() or self.should_stop)
 
     def _failed(self, message, event: Event, exc: Exception) -> None:
         consumer_failures.labels(self.runtime.service, event.type).inc()
@@ -181,6 +224,7 @@ class EventConsumer(ConsumerMixin):
 
     def run_until(self, stop: threading.Event) -> None:
         """Consume until `stop` is set."""
+        self._stop = stop
         watcher = threading.Thread(target=lambda: (stop.wait(), setattr(self, "should_stop", True)), daemon=True)
         watcher.start()
         try:

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+
+# SQLSTATE classes that say "the database, not this statement": connection failures (08), serialization
+# failures and deadlocks (40), shutdown or too many connections (57P, 53300), lock timeouts (55P03).
+_TRANSIENT_SQLSTATE_PREFIXES = ("08", "40", "57P", "53300", "55P03")
+_SQLITE_TRANSIENT = ("database is locked", "database table is locked", "disk i/o error", "unable to open database")
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -50,3 +57,21 @@ def dialect_insert(engine: Engine):
     else:
         from sqlalchemy.dialects.postgresql import insert
     return insert
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failure is the database being unavailable or contended (worth waiting out), not a bug."""
+    if isinstance(exc, DisconnectionError | PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state:
+        return state.startswith(_TRANSIENT_SQLSTATE_PREFIXES)
+    if type(orig).__module__.startswith("sqlite3"):
+        return any(text_ in str(orig).lower() for text_ in _SQLITE_TRANSIENT)
+    # No SQLSTATE from a server driver: the connection failed before a statement ran.
+    return isinstance(exc, OperationalError | InterfaceError)

@@ -9,6 +9,8 @@ from flask import Flask, Response, json, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
+from libs.common.db import is_transient
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -43,6 +45,15 @@ class NotFound(ProblemError):
 
 class Conflict(ProblemError):
     status, title, slug = 409, "Conflict", "conflict"
+
+
+class Unprocessable(ProblemError):
+    status, title, slug = 422, "Unprocessable Content", "validation-failed"
+
+
+def field_errors(field: str, message: str, location: str = "json") -> list[dict[str, str]]:
+    """The `errors` list of a problem naming one field at fault."""
+    return [{"field": field, "location": location, "message": message}]
 
 
 class ProblemSchema(Schema):
@@ -105,6 +116,8 @@ def _field_error(location: str | None, path: tuple, message: str) -> dict[str, A
     return entry
 
 
+RETRY_AFTER_SECONDS = 5
+
 _SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
           405: "method-not-allowed", 409: "conflict", 413: "payload-too-large",
           415: "unsupported-media-type", 422: "validation-failed", 429: "too-many-requests"}
@@ -136,6 +149,10 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if is_transient(exc):
+            logger.warning("database unavailable", extra={"fields": {"path": request.path, "error": repr(exc)[:300]}})
+            return problem(503, "Service Unavailable", "the database is unavailable or busy; retry shortly",
+                           "unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         logger.exception("unhandled error", extra={"fields": {"path": request.path}})
         return problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged",
                        "internal-error")

@@ -43,6 +43,16 @@ def configure(level: str = "INFO") -> None:
         root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("werkzeug").setLevel("WARNING")
+    kombu = logging.getLogger("kombu.connection")
+    if not any(isinstance(f, _NoHostnameFilter) for f in kombu.filters):
+        kombu.addFilter(_NoHostnameFilter())
+
+
+class _NoHostnameFilter(logging.Filter):
+    """kombu warns "No hostname was supplied" for every in-memory connection (the embedded mode's broker)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No hostname was supplied")
 
 
 def log(logger: logging.Logger, level: int, message: str, **fields) -> None:

@@ -40,6 +40,11 @@ consumer_failures = Counter(
     "Handler attempts that raised; the message was retried or dead-lettered.",
     ["service", "type"],
 )
+consumer_waits = Counter(
+    "firebreak_consumer_outage_waits_total",
+    "Times a consumer held an event because its database was unreachable or contended (no attempt spent).",
+    ["service"],
+)
 dead_lettered = Counter(
     "firebreak_events_dead_lettered_total",
     "Messages a consumer sent to its dead-letter queue, by reason.",
@@ -62,6 +67,28 @@ timer_lateness = Histogram(
     ["service", "kind"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0),
 )
+
+jobs_finished = Counter(
+    "firebreak_jobs_finished_total",
+    "Leased jobs that reached an end, by kind and outcome (succeeded, dead).",
+    ["service", "kind", "outcome"],
+)
+job_attempts = Counter(
+    "firebreak_job_attempts_total",
+    "Attempts at leased jobs, by kind and outcome (succeeded, retrying, dead, lease_lost).",
+    ["service", "kind", "outcome"],
+)
+
+
+def create_series(service: str, published: Iterable[str], consumed: Iterable[str]) -> None:
+    """A service's known label sets at zero, so that rate() and increase() count the first event."""
+    for event_type in published:
+        events_published.labels(service, event_type)
+    for event_type in consumed:
+        consumer_failures.labels(service, event_type)
+        for outcome in ("processed", "duplicate", "dead_lettered"):
+            events_consumed.labels(service, event_type, outcome)
+    consumer_waits.labels(service)
 
 
 class ScrapeTimeGauge:
@@ -88,6 +115,23 @@ def render(extra: Iterable[object] = ()) -> tuple[bytes, str]:
     else:
         output = generate_latest(REGISTRY)
     local = CollectorRegistry()
-    for collector in extra:
-        local.register(collector)
+    local.register(_Merged(extra))
     return output + generate_latest(local), CONTENT_TYPE_LATEST
+
+
+class _Merged:
+    """Scrape-time collectors as one family per name: several services in one process (the embedded mode) each
+    report e.g. firebreak_outbox_pending{service}, and the exposition format allows one HELP/TYPE per family."""
+
+    def __init__(self, collectors: Iterable[object]):
+        self.collectors = list(collectors)
+
+    def collect(self) -> Iterable[object]:
+        families: dict[str, object] = {}
+        for collector in self.collectors:
+            for family in collector.collect():
+                if family.name in families:
+                    families[family.name].samples.extend(family.samples)
+                else:
+                    families[family.name] = family
+        return list(families.values())

@@ -53,17 +53,3 @@ def run_env(target_metadata: MetaData) -> None:
             context.run_migrations()
     engine.dispose()
 
-
-def create_tables(bind, *definers) -> None:
-    """Create tables from `define_*` functions, as they stand at revision time (initial revisions)."""
-    metadata = MetaData()
-    for define in definers:
-        define(metadata)
-    metadata.create_all(bind)
-
-
-def drop_tables(bind, *definers) -> None:
-    metadata = MetaData()
-    for define in definers:
-        define(metadata)
-    metadata.drop_all(bind)

@@ -93,8 +93,7 @@ def projection_blueprint(service: str, url_prefix: str, table: Table) -> Bluepri
             with runtime.session_factory() as session:
                 row = session.execute(select(table).where(table.c.incident_id == incident_id)).mappings().first()
             principal = current_principal()
-            if row is None or (row["private"] and not principal.has_role("admin")
-                               and not principal.in_team(row["team"])):
+            if row is None or not principal.can_see(bool(row["private"]), row["team"]):
                 raise NotFound(f"{service} knows no incident {incident_id}")
             known = dict(row)
             known["first_seen_at"], known["updated_at"] = as_utc(row["first_seen_at"]), as_utc(row["updated_at"])

@@ -1,4 +1,4 @@
-"""The escalation service: teams, on-call schedules, escalation policies and timers."""
+"""The escalation service: teams, on-call schedules, escalation policies, chains with step timers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from libs.common.service import ServiceDefinition
 from services.escalation.adapters.orm import bus, metadata
 from services.escalation.entrypoints.api import blueprints
 from services.escalation.events import CATALOG
-from services.escalation.service_layer.handlers import event_handlers
+from services.escalation.service_layer.handlers import event_handlers, timer_handlers
+from services.escalation.service_layer.unit_of_work import EscalationUnitOfWork
 
 SERVICE = ServiceDefinition(
     name="escalation",
@@ -20,6 +21,8 @@ SERVICE = ServiceDefinition(
     migrations_dir=Path(__file__).parent / "migrations",
     blueprints=blueprints,
     event_handlers=event_handlers,
+    timer_handlers=timer_handlers,
+    uow_class=EscalationUnitOfWork,
 )
 
 

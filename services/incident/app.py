@@ -13,6 +13,7 @@ from libs.common.service import ServiceDefinition
 from services.incident.adapters.orm import bus, metadata
 from services.incident.domain.errors import DomainError
 from services.incident.events import CATALOG
+from services.incident.inbound import event_handlers
 from services.incident.service_layer.metrics import OpenIncidents
 from services.incident.service_layer.unit_of_work import IncidentUnitOfWork
 
@@ -25,11 +26,20 @@ def _blueprints():
     from services.incident.entrypoints.alerts import blp as intake_blp
     from services.incident.entrypoints.alerts import enqueue_blp
     from services.incident.entrypoints.catalog import playbooks_blp, types_blp
+    from services.incident.entrypoints.changes import blp as changes_blp
+    from services.incident.entrypoints.heartbeats import blp as heartbeats_blp
     from services.incident.entrypoints.incidents import blp
     from services.incident.entrypoints.integrations import blp as integrations_blp
     from services.incident.entrypoints.integrations import suppress_blp
 
-    return [blp, playbooks_blp, types_blp, integrations_blp, suppress_blp, intake_blp, enqueue_blp]
+    return [blp, playbooks_blp, types_blp, integrations_blp, suppress_blp, intake_blp, enqueue_blp, changes_blp,
+            heartbeats_blp]
+
+
+def _timer_handlers():
+    from services.incident.service_layer.heartbeats import MISSED, handle_missed
+
+    return {MISSED: handle_missed}
 
 
 def _configure(app: Flask, runtime: ServiceRuntime) -> None:
@@ -49,6 +59,8 @@ SERVICE = ServiceDefinition(
     catalog=CATALOG,
     migrations_dir=Path(__file__).parent / "migrations",
     blueprints=_blueprints,
+    event_handlers=event_handlers,
+    timer_handlers=_timer_handlers,
     uow_class=IncidentUnitOfWork,
     configure=_configure,
 )

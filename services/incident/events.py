@@ -1,14 +1,16 @@
 """The events the incident service publishes and consumes.
 
 Every incident event carries the incident's full snapshot after the change (so a consumer never
-needs to ask for state), plus `changes` ({field: {"old", "new"}}), the `actor` and `occurred_at`.
+needs to ask for state), plus `changes` ({field: {"old", "new"}}), the `actor`, `occurred_at` and the
+`timeline_entry` the change wrote (or, for `timeline_entry_changed`, the entry as edited).
 `ce-sequence` orders them per incident; consumers ignore a sequence they have already passed.
 """
 
 from marshmallow import Schema, fields, validate
 
-from libs.common.catalog import EventCatalog, EventSpec, publishes
+from libs.common.catalog import EventCatalog, EventSpec, consumes, publishes
 from services.incident.domain.model import PRIORITIES, SEVERITIES, STATUSES
+from services.incident.inbound import SPECS as CONSUMED
 
 PREFIX = "firebreak.incident."
 INCIDENT_CREATED = PREFIX + "created.v1"
@@ -26,6 +28,18 @@ INCIDENT_TASK_CHANGED = PREFIX + "task_changed.v1"
 INCIDENT_ROLE_CHANGED = PREFIX + "role_changed.v1"
 INCIDENT_IMPACT_CHANGED = PREFIX + "impact_changed.v1"
 INCIDENT_ALERT_RECEIVED = PREFIX + "alert_received.v1"
+INCIDENT_TIMELINE_ENTRY_CHANGED = PREFIX + "timeline_entry_changed.v1"
+
+
+class TimelineEntrySchema(Schema):
+    """The timeline entry a change wrote, or the entry an edit changed (flag, time, text)."""
+
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    summary = fields.String(required=True)
+    actor = fields.String(allow_none=True)
+    occurred_at = fields.String(required=True)
+    important = fields.Boolean(required=True)
 
 
 class IncidentEventSchema(Schema):
@@ -41,6 +55,7 @@ class IncidentEventSchema(Schema):
     priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
     impact = fields.String(allow_none=True)
     incident_type = fields.String(allow_none=True)
+    detection_method = fields.String(allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     team = fields.String(allow_none=True)
     private = fields.Boolean(required=True)
@@ -63,6 +78,7 @@ class IncidentEventSchema(Schema):
     occurred_at = fields.String()
     reason = fields.String(allow_none=True)
     detail = fields.Dict(allow_none=True)
+    timeline_entry = fields.Nested(TimelineEntrySchema, allow_none=True)
 
 
 def _spec(event_type: str, summary: str) -> EventSpec:
@@ -87,5 +103,8 @@ CATALOG = EventCatalog(
         _spec(INCIDENT_ROLE_CHANGED, "A role (commander, scribe, liaison, responder) changed."),
         _spec(INCIDENT_IMPACT_CHANGED, "A customer impact window was added, changed or removed."),
         _spec(INCIDENT_ALERT_RECEIVED, "An alert fired, fired again or resolved on the incident; `detail` holds it."),
+        _spec(INCIDENT_TIMELINE_ENTRY_CHANGED,
+              "A timeline entry was flagged important (or not), re-dated or re-worded; `timeline_entry` holds it."),
     ),
+    consumes=consumes(*CONSUMED),
 )

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-from libs.common.runtime import ServiceRuntime
 from libs.common.service import ServiceDefinition
-from libs.common.timers import Scheduler
-from services.sla.adapters.metrics import watch_timers
 from services.sla.adapters.orm import bus, metadata
-from services.sla.adapters.scheduler import BatchScheduler
 from services.sla.entrypoints.api import blueprints
 from services.sla.events import CATALOG
 from services.sla.service_layer.handlers import batch_timer_handlers, event_handlers, timer_handlers
 from services.sla.service_layer.unit_of_work import SlaUnitOfWork
 
-
-@dataclass(frozen=True)
-class SlaService(ServiceDefinition):
-    """The sla service; its scheduler fires claimed batches at once and reports the timers pending."""
-
-    def scheduler(self, runtime: ServiceRuntime) -> Scheduler:
-        watch_timers(runtime)
-        return BatchScheduler(runtime, self.timer_handlers(), batch_timer_handlers(), lambda: self.uow_class(runtime))
-
-
-SERVICE = SlaService(
+SERVICE = ServiceDefinition(
     name="sla",
     title="Firebreak SLA API",
     metadata=metadata,
@@ -37,6 +22,9 @@ SERVICE = SlaService(
     blueprints=blueprints,
     event_handlers=event_handlers,
     timer_handlers=timer_handlers,
+    batch_timer_handlers=batch_timer_handlers,
+    # The SLA dashboards and README name the pending-timers gauge this way.
+    pending_timers_alias="firebreak_sla_timers_pending",
     uow_class=SlaUnitOfWork,
 )
 

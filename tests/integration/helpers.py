@@ -25,10 +25,15 @@ def query(url: str, sql: str, **params):
         engine.dispose()
 
 
+# Where each service keeps its own copy of incidents (the placeholder projection is known_incidents).
+INCIDENT_COPIES = {"escalation": "esc_incidents", "notify": "notify_incidents", "postmortem": "incident_copies"}
+
+
 def known(stack, service: str, incident_id: str) -> int:
     """How many times `service` recorded the incident (0 or 1 when all is well)."""
+    table = INCIDENT_COPIES.get(service, "known_incidents")
     return query(stack.env[f"FIREBREAK_{service.upper()}_DATABASE_URL"],
-                 "SELECT count(*) FROM known_incidents WHERE incident_id = :i", i=incident_id)[0][0]
+                 f"SELECT count(*) FROM {table} WHERE incident_id = :i", i=incident_id)[0][0]
 
 
 def inbox_count(stack, service: str) -> int:

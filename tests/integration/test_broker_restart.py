@@ -10,7 +10,7 @@ import requests
 
 from firebreak.devstack import LocalRabbitMQ, wait_for
 from tests.integration.conftest import Stack
-from tests.integration.helpers import CONSUMERS, bearer, query
+from tests.integration.helpers import CONSUMERS, INCIDENT_COPIES, bearer, query
 
 
 @pytest.fixture
@@ -62,7 +62,8 @@ def test_broker_restart_loses_nothing_and_services_reconnect(postgres, own_broke
         expected = set(created)
         for service in CONSUMERS:
             url = stack.env[f"FIREBREAK_{service.upper()}_DATABASE_URL"]
-            wait_for(lambda u=url: {r[0] for r in query(u, "SELECT incident_id FROM known_incidents")} == expected,
+            copies = f"SELECT incident_id FROM {INCIDENT_COPIES.get(service, 'known_incidents')}"
+            wait_for(lambda u=url, q=copies: {r[0] for r in query(u, q)} == expected,
                      timeout=90, what=f"{service} to catch up after the restart\n{stack.logs()}")
             assert query(url, "SELECT count(*) FROM inbox")[0][0] == len(expected)
         assert all(p.alive() for p in stack.processes), stack.logs()

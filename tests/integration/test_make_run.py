@@ -34,10 +34,20 @@ def test_make_run_answers_healthz_and_creates_an_incident(tmp_path):
                                                                "priority": "low"}, headers=headers, timeout=10)
         assert created.status_code == 201, created.text
         incident_id = created.json()["id"]
-        for path in ("sla", "escalations", "notifications", "postmortems"):
-            wait_for(lambda p=path: requests.get(f"{base}/v1/{p}/incidents/{incident_id}", headers=headers,
-                                                 timeout=5).status_code == 200,
-                     timeout=15, what=f"{path} to learn of the incident")
+        # The escalation service answers for an incident it knows on /v1/escalations?incident_id=.
+        wait_for(lambda: requests.get(f"{base}/v1/escalations", params={"incident_id": incident_id},
+                                      headers=headers, timeout=5).status_code == 200,
+                 timeout=15, what="escalations to learn of the incident")
+        wait_for(lambda: requests.get(f"{base}/v1/sla/incidents/{incident_id}", headers=headers,
+                                      timeout=5).status_code == 200, timeout=15, what="sla to learn of the incident")
+        # The notify service's delivery log answers for an incident it knows (404 before).
+        wait_for(lambda: requests.get(f"{base}/v1/notifications", params={"incident_id": incident_id},
+                                      headers=headers, timeout=5).status_code == 200,
+                 timeout=15, what="notify to learn of the incident")
+        # The postmortem service knows the incident once it refuses a postmortem as unresolved (409, not 404).
+        wait_for(lambda: requests.post(f"{base}/v1/postmortems", json={"incident_id": incident_id}, headers=headers,
+                                       timeout=5).status_code == 409,
+                 timeout=15, what="postmortems to learn of the incident")
         assert requests.get(f"{base}/readyz", timeout=5).json()["status"] == "ready"
         spec = requests.get(f"{base}/openapi.json", headers=headers, timeout=5).json()
         assert "/v1/incidents" in spec["paths"] and "/v1/sla/incidents/{incident_id}" in spec["paths"]

@@ -1,8 +1,7 @@
 """HTTP routes of the escalation service."""
 
-from libs.common.projection import projection_blueprint
-from services.escalation.adapters.orm import known_incidents
-
 
 def blueprints() -> list:
-    return [projection_blueprint("escalation", "/v1/escalations", known_incidents)]
+    from services.escalation.entrypoints import configuration, escalations, oncall
+
+    return [*configuration.blueprints(), oncall.shifts_blp, oncall.oncall_blp, escalations.blp]

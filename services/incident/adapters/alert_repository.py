@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from libs.common.db import dialect_insert
 from libs.common.envelope import as_utc
+from libs.common.instants import INSTANT_MAX, INSTANT_MIN
 from services.incident.adapters.orm import (
     alert_groups,
     alert_rate,
@@ -18,6 +20,8 @@ from services.incident.adapters.orm import (
     maintenance_windows,
     silences,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _plain(row) -> dict[str, Any]:
@@ -118,7 +122,9 @@ class AlertRepository:
         return self.session.execute(select(func.count()).select_from(alerts).where(
             alerts.c.incident_id == incident_id, alerts.c.status == "firing")).scalar_one()
 
-    def list(self, limit: int, conditions: list) -> list[dict[str, Any]]:
+    def list(self, limit: int, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        """The newest alerts whose columns equal `filters`."""
+        conditions = [alerts.c[name] == value for name, value in filters.items()]
         query = select(alerts).where(*conditions).order_by(alerts.c.last_seen.desc(), alerts.c.id.desc())
         return [_plain(r) for r in self.session.execute(query.limit(limit)).mappings()]
 
@@ -141,28 +147,46 @@ class SuppressionRepository:
     def add_silence(self, values: dict[str, Any]) -> None:
         self.session.execute(silences.insert().values(values))
 
+    # Rows whose instants lie beyond what the driver can read back (stored before the API checked the range)
+    # are skipped in SQL, so one bad row cannot fail intake or the listings; the listings log them.
+    def _usable_windows(self):
+        mw = maintenance_windows
+        return mw.c.starts_at >= INSTANT_MIN, mw.c.ends_at < INSTANT_MAX
+
+    def _usable_silences(self):
+        return (silences.c.expires_at < INSTANT_MAX,)
+
     def active_window(self, integration_id: str, team: str | None, now: datetime) -> dict[str, Any] | None:
         mw = maintenance_windows
         scope = [mw.c.integration_id == integration_id]
         if team:
             scope.append(and_(mw.c.integration_id.is_(None), mw.c.team == team))
-        row = self.session.execute(select(mw).where(mw.c.starts_at <= now, mw.c.ends_at > now, or_(*scope))
-                                   .limit(1)).mappings().first()
+        row = self.session.execute(select(mw).where(mw.c.starts_at <= now, mw.c.ends_at > now, or_(*scope),
+                                                    *self._usable_windows()).limit(1)).mappings().first()
         return _plain(row) if row else None
 
     def active_silences(self, integration_id: str, now: datetime) -> list[dict[str, Any]]:
         query = select(silences).where(silences.c.expires_at > now, or_(silences.c.integration_id.is_(None),
-                                                                         silences.c.integration_id == integration_id))
+                                                                         silences.c.integration_id == integration_id),
+                                       *self._usable_silences())
         return [_plain(r) for r in self.session.execute(query).mappings()]
 
     def windows(self, now: datetime) -> list[dict[str, Any]]:
-        query = select(maintenance_windows).where(maintenance_windows.c.ends_at > now).order_by(
-            maintenance_windows.c.starts_at)
+        mw = maintenance_windows
+        self._log_unusable("maintenance window", mw, and_(*self._usable_windows()))
+        query = select(mw).where(mw.c.ends_at > now, *self._usable_windows()).order_by(mw.c.starts_at)
         return [_plain(r) for r in self.session.execute(query).mappings()]
 
     def silences(self, now: datetime) -> list[dict[str, Any]]:
-        query = select(silences).where(silences.c.expires_at > now).order_by(silences.c.expires_at)
+        self._log_unusable("silence", silences, and_(*self._usable_silences()))
+        query = select(silences).where(silences.c.expires_at > now, *self._usable_silences()).order_by(
+            silences.c.expires_at)
         return [_plain(r) for r in self.session.execute(query).mappings()]
+
+    def _log_unusable(self, what: str, table, usable) -> None:
+        ids = list(self.session.execute(select(table.c.id).where(~usable).limit(20)).scalars())
+        if ids:
+            logger.warning("skipping %s rows with instants out of range (delete them): %s", what, ", ".join(ids))
 
     def remove_window(self, window_id: str) -> bool:
         return bool(self.session.execute(delete(maintenance_windows).where(

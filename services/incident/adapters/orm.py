@@ -49,6 +49,8 @@ incidents = Table(
     _ts("reopened_at"),
     Column("sequence", Integer, nullable=False),
     Column("version", Integer, nullable=False),
+    # When the monitoring says the problem started (the alert's startsAt / timestamp / date): time to detect.
+    _ts("detected_at"),
 )
 
 timeline = Table(
@@ -117,6 +119,8 @@ checklist_items = _child(
     Column("playbook_id", String(36)),
     Column("playbook_name", String(200), nullable=False),
     Column("stage", String(200), nullable=False),
+    # The stage's place in its playbook: stages keep the playbook's order, not the alphabet's.
+    Column("stage_position", Integer, nullable=False, server_default="0"),
     Column("position", Integer, nullable=False),
     Column("title", String(300), nullable=False),
     Column("description", Text),
@@ -233,4 +237,39 @@ silences = Table(
     Column("comment", Text),
     Column("created_by", String(200), nullable=False),
     _ts("created_at", nullable=False),
+)
+
+# PagerDuty change events (deploys, config changes) kept to show next to a team's incidents.
+change_events = Table(
+    "change_events",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("integration_id", String(36), ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False),
+    Column("team", String(100), index=True),
+    Column("summary", String(1024), nullable=False),
+    Column("source", String(255)),
+    _ts("occurred_at", nullable=False, index=True),
+    Column("custom_details", JSON),
+    Column("links", JSON, nullable=False),
+    _ts("received_at", nullable=False),
+)
+
+# Senders that ping every interval_seconds; a missed ping opens an incident for the team, the next resolves it.
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("team", String(100)),
+    Column("interval_seconds", Integer, nullable=False),
+    Column("grace_seconds", Integer, nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("priority", String(20), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("status", String(10), nullable=False),
+    _ts("last_ping_at"),
+    Column("incident_id", String(36)),
+    Column("created_by", String(200), nullable=False),
+    _ts("created_at", nullable=False),
+    Column("version", Integer, nullable=False),
 )

@@ -15,7 +15,8 @@ from services.incident.domain.errors import VersionConflict
 from services.incident.domain.model import PRIORITIES, SEVERITIES, Incident, new_reference
 
 _COLUMNS = tuple(f.name for f in fields(Incident) if f.name != "events")
-_TIMES = ("created_at", "updated_at", "acknowledged_at", "started_at", "resolved_at", "closed_at", "reopened_at")
+_TIMES = ("created_at", "updated_at", "acknowledged_at", "started_at", "resolved_at", "closed_at", "reopened_at",
+          "detected_at")
 SORTS = {"created_at": incidents.c.created_at, "updated_at": incidents.c.updated_at,
          "priority": incidents.c.priority_rank, "severity": incidents.c.severity_rank}
 

@@ -53,7 +53,11 @@ def impact_seconds(windows: list[tuple[datetime, datetime | None]], now: datetim
 def check_link(kind: str, url: str) -> None:
     if kind not in LINK_KINDS:
         raise InvalidValue(f"kind must be one of {', '.join(LINK_KINDS)}", "kind")
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - raises on a bad port or an unclosed IPv6 bracket ("http://[::1")
+    except ValueError:
+        raise InvalidValue("url is not a well-formed URL", "url") from None
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidValue("url must be an absolute http(s) URL", "url")
 

@@ -80,6 +80,7 @@ class Incident:
     closed_at: datetime | None = None
     reopened_at: datetime | None = None
     updated_at: datetime | None = None
+    detected_at: datetime | None = None  # when the monitoring saw the problem start (alert start time)
     hold_reason: str | None = None
     resolution_code: str | None = None
     resolution_summary: str | None = None
@@ -135,9 +136,6 @@ class Incident:
     def ensure_writable(self) -> None:
         if self.status == "closed":
             raise IncidentClosed()
-
-    def visible_to(self, user_teams: tuple[str, ...], is_admin: bool) -> bool:
-        return not self.private or is_admin or (self.team is not None and self.team in user_teams)
 
     def _transition(self, action: str) -> str:
         self.ensure_writable()
@@ -264,9 +262,9 @@ class Incident:
     def snapshot(self) -> dict[str, Any]:
         """The incident's state as events carry it."""
         names = ("id", "reference", "title", "description", "category", "source", "severity", "priority", "impact",
-                 "incident_type", "status", "team", "private", "commander", "assignee", "assignee_team",
-                 "escalation_level", "resolution_code", "resolution_summary", "hold_reason", "created_by",
-                 "created_at", "acknowledged_at", "started_at", "resolved_at", "closed_at", "reopened_at")
+                 "incident_type", "detection_method", "status", "team", "private", "commander", "assignee",
+                 "assignee_team", "escalation_level", "resolution_code", "resolution_summary", "hold_reason",
+                 "created_by", "created_at", "acknowledged_at", "started_at", "resolved_at", "closed_at", "reopened_at")
         return {name: _plain(getattr(self, name)) for name in names}
 
 

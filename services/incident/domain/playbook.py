@@ -22,9 +22,10 @@ def check_stages(stages: list[dict[str, Any]]) -> None:
 def checklist_from(playbook: dict[str, Any]) -> list[dict[str, Any]]:
     """The playbook's items as an incident checklist: a copy, so later playbook edits don't reach it."""
     items = []
-    for stage in playbook["stages"]:
+    for stage_position, stage in enumerate(playbook["stages"]):
         for position, item in enumerate(stage.get("items", [])):
             items.append({"playbook_id": playbook["id"], "playbook_name": playbook["name"], "stage": stage["name"],
-                          "position": position, "title": item["title"], "description": item.get("description"),
+                          "stage_position": stage_position, "position": position, "title": item["title"],
+                          "description": item.get("description"),
                           "assignee_role": item.get("assignee_role"), "checked": False})
     return items

@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jinja2.sandbox import SandboxedEnvironment
-
 from services.incident.domain.errors import InvalidValue
 
 OPERATORS = ("=", "!=", "=~", "!~")
-_templates = SandboxedEnvironment(autoescape=False)
+
+# The regex engine comes from outside the domain (RE2, linear time): fullmatch(pattern, value), and
+# regex_error(pattern) -> why the engine refuses it, or None.
+FullMatch = Callable[[str, str], bool]
+RegexError = Callable[[str], "str | None"]
 
 
-def check_matchers(matchers: list[dict[str, str]], field: str) -> None:
+def check_matchers(matchers: list[dict[str, str]], field: str, regex_error: RegexError) -> None:
     for m in matchers:
         if m.get("op") not in OPERATORS:
             raise InvalidValue(f"matcher op must be one of {', '.join(OPERATORS)}", field)
         if m["op"] in ("=~", "!~"):
-            try:
-                re.compile(m["value"])
-            except re.error as exc:
-                raise InvalidValue(f"bad regular expression {m['value']!r}: {exc}", field) from None
+            error = regex_error(m["value"])
+            if error:
+                raise InvalidValue(f"bad regular expression: {error}", field)
 
 
-def matches(matchers: list[dict[str, str]], labels: dict[str, str]) -> bool:
+def matches(matchers: list[dict[str, str]], labels: dict[str, str], fullmatch: FullMatch) -> bool:
     """All matchers hold (Alertmanager semantics: a missing label is the empty string; regexes are anchored)."""
     for m in matchers:
         value, op, expected = labels.get(m["label"], ""), m["op"], m["value"]
@@ -35,20 +36,20 @@ def matches(matchers: list[dict[str, str]], labels: dict[str, str]) -> bool:
         elif op == "!=":
             ok = value != expected
         else:
-            ok = (re.fullmatch(expected, value) is not None) == (op == "=~")
+            ok = fullmatch(expected, value) == (op == "=~")
         if not ok:
             return False
     return True
 
 
-def check_rules(rules: list[dict[str, Any]]) -> None:
+def check_rules(rules: list[dict[str, Any]], template_error: Callable[[str], str | None],
+                regex_error: RegexError) -> None:
+    """Valid matchers, and title templates that `template_error` finds nothing wrong with."""
     for index, rule in enumerate(rules):
-        check_matchers(rule.get("matchers", []), f"routing_rules.{index}.matchers")
-        if rule.get("title_template"):
-            try:
-                _templates.from_string(rule["title_template"])
-            except Exception as exc:  # noqa: BLE001 - any template error is the caller's input
-                raise InvalidValue(f"bad title template: {exc}", f"routing_rules.{index}.title_template") from None
+        check_matchers(rule.get("matchers", []), f"routing_rules.{index}.matchers", regex_error)
+        error = template_error(rule["title_template"]) if rule.get("title_template") else None
+        if error:
+            raise InvalidValue(f"bad title template: {error}", f"routing_rules.{index}.title_template")
 
 
 @dataclass
@@ -60,21 +61,13 @@ class Route:
     title_template: str | None = None
 
 
-def route(rules: list[dict[str, Any]], labels: dict[str, str]) -> Route:
+def route(rules: list[dict[str, Any]], labels: dict[str, str], fullmatch: FullMatch) -> Route:
     """The first rule whose matchers all hold, or an empty route."""
     for rule in rules:
-        if matches(rule.get("matchers", []), labels):
+        if matches(rule.get("matchers", []), labels, fullmatch):
             return Route(**{k: rule.get(k) for k in ("team", "incident_type", "priority", "severity",
                                                      "title_template")})
     return Route()
-
-
-def render_title(template: str, labels: dict[str, str], title: str, summary: str | None) -> str:
-    try:
-        rendered = _templates.from_string(template).render(labels=labels, title=title, summary=summary or "")
-    except Exception:  # noqa: BLE001 - a template that fails at render time falls back to the alert's title
-        return title
-    return rendered.strip()[:300] or title
 
 
 def in_window(window: dict[str, Any], now: datetime) -> bool:

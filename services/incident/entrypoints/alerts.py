@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 
-from flask import request
+from flask import jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields
 
 from libs.common.auth import no_user_token
 from libs.common.errors import ProblemError, Unauthorized, flatten_messages, problem
-from services.incident.domain.sources import datadog, pagerduty, prometheus
 from services.incident.entrypoints.common import uow
+from services.incident.entrypoints.sources import datadog, pagerduty, prometheus
 from services.incident.service_layer.intake import alerts_received, ingest
 from services.incident.service_layer.integrations import IntegrationAuthError, authenticate
 
@@ -76,6 +76,31 @@ def _auth(key: str | None, kind: str, raw: bytes) -> dict:
         raise Unauthorized(str(exc)) from None
 
 
+class PagerDutyErrorSchema(Schema):
+    """PagerDuty's error body, which its client libraries read."""
+
+    status = fields.String()
+    message = fields.String()
+    errors = fields.List(fields.String())
+
+
+def PAGERDUTY_ERRORS(bp):  # noqa: N802 - reads as a decorator
+    """Declare the errors a PagerDuty endpoint answers in PagerDuty's body (application/json), not problem+json."""
+    def declare(func):
+        for status in (400, 401, 413, 422):
+            func = bp.alt_response(status, schema=PagerDutyErrorSchema, content_type="application/json",
+                                   description="refused, in PagerDuty's error body")(func)
+        return func
+    return declare
+
+
+def pagerduty_error(exc: ProblemError):
+    """A refused PagerDuty event, answered as PagerDuty does."""
+    response = jsonify(pagerduty.error_body(exc.status, exc.detail, exc.errors))
+    response.status_code = exc.status
+    return response
+
+
 def _rate_limited(result):
     return problem(429, "Too Many Requests", "this integration is over its rate limit; the alerts were counted "
                    "on the storm incident", "too-many-requests", headers={"Retry-After": str(result.retry_after)},
@@ -114,11 +139,18 @@ for _kind in SOURCES:
 class Enqueue(MethodView):
     @no_user_token
     @enqueue_blp.response(202, EnqueueResponseSchema)
+    @PAGERDUTY_ERRORS(enqueue_blp)
     def post(self):
-        """PagerDuty Events API v2: trigger, acknowledge, resolve; dedup keys scoped to the routing key."""
+        """PagerDuty Events API v2: trigger, acknowledge, resolve; dedup keys scoped to the routing key.
+
+        Errors come in PagerDuty's body (`status`, `message`, `errors`), which its client libraries read.
+        """
         raw = request.get_data(cache=False)
-        body = _parse(raw, pagerduty.EnqueueSchema, "pagerduty")
-        integration = _auth(body["routing_key"], "pagerduty", raw)
+        try:
+            body = _parse(raw, pagerduty.EnqueueSchema, "pagerduty")
+            integration = _auth(body["routing_key"], "pagerduty", raw)
+        except ProblemError as exc:
+            return pagerduty_error(exc)
         if not body.get("dedup_key"):
             body["dedup_key"] = pagerduty.new_dedup_key()
         result = ingest(uow(), integration, "pagerduty", pagerduty.pagerduty(body), json.loads(raw))

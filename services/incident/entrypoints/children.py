@@ -41,7 +41,7 @@ def _register(collection: str, item_schema, patch_schema, deletable: bool) -> No
         def get(self, incident_id: str):
             rows = _list(collection, incident_id)
             if collection == "impacts":
-                return {"items": rows, "total_impact_seconds": impact_total(rows)}
+                return {"items": rows, "total_impact_seconds": impact_total(rows, uow().clock.now())}
             return {"items": rows}
 
         @blp.arguments(item_schema)

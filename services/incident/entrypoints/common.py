@@ -31,7 +31,7 @@ def expected_version() -> int | None:
 
 def page_by_name(fetch, args) -> dict:
     """A page of name-ordered rows after the cursor's name."""
-    after = decode_cursor(args["cursor"])[0] if args["cursor"] else None
+    after = decode_cursor(args["cursor"], str)[0] if args["cursor"] else None
     items = fetch(args["limit"] + 1, after)
     more = len(items) > args["limit"]
     items = items[: args["limit"]]

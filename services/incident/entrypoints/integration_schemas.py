@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from libs.common.instants import Instant
 from services.incident.domain.model import PRIORITIES, SEVERITIES
 from services.incident.domain.routing import OPERATORS
 from services.incident.service_layer.integrations import KINDS
@@ -60,7 +61,7 @@ class SilenceSchema(Schema):
     id = fields.String(dump_only=True)
     integration_id = fields.String(allow_none=True)
     matchers = fields.List(fields.Nested(MatcherSchema), required=True, validate=validate.Length(min=1))
-    expires_at = fields.AwareDateTime(required=True)
+    expires_at = Instant(required=True)
     comment = fields.String(allow_none=True)
     created_by = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
@@ -70,8 +71,8 @@ class MaintenanceWindowSchema(Schema):
     id = fields.String(dump_only=True)
     integration_id = fields.String(allow_none=True)
     team = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = Instant(required=True)
+    ends_at = Instant(required=True)
     reason = fields.String(allow_none=True)
     created_by = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)

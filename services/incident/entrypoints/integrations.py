@@ -9,10 +9,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from libs.common.auth import require_role
-from libs.common.envelope import utcnow
 from libs.common.errors import NotFound
 from libs.common.pagination import PageArgsSchema, page_schema
-from services.incident.adapters.orm import alerts as alerts_table
 from services.incident.domain.errors import InvalidValue
 from services.incident.entrypoints import integration_schemas as s
 from services.incident.entrypoints.common import page_by_name, principal, uow
@@ -88,11 +86,10 @@ class Alerts(MethodView):
     @suppress_blp.response(200, AlertList)
     def get(self, args):
         """Recent alerts, newest first, filtered by integration, incident or outcome."""
-        t = alerts_table
-        conditions = [t.c[k] == args[k] for k in ("integration_id", "incident_id", "outcome") if args.get(k)]
+        filters = {k: args[k] for k in ("integration_id", "incident_id", "outcome") if args.get(k)}
         who = principal()
         with uow() as u:
-            items = u.alerts.list(args["limit"], conditions)
+            items = u.alerts.list(args["limit"], filters)
             if not who.has_role("admin"):
                 items = [a for a in items if a["incident_id"] is None or _visible(u, a["incident_id"], who)]
         return {"items": items}
@@ -105,7 +102,7 @@ def _known_integration(u, integration_id: str | None) -> None:
 
 def _visible(u, incident_id: str, who) -> bool:
     incident = u.incidents.get(incident_id)
-    return incident is not None and incident.visible_to(who.teams, who.has_role("admin"))
+    return incident is not None and who.can_see(incident.private, incident.team)
 
 
 @suppress_blp.route("/silences")
@@ -114,14 +111,14 @@ class Silences(MethodView):
     def get(self):
         """Silences in force."""
         with uow() as u:
-            return {"items": u.suppressions.silences(utcnow())}
+            return {"items": u.suppressions.silences(u.clock.now())}
 
     @suppress_blp.arguments(s.SilenceSchema)
     @suppress_blp.response(201, s.SilenceSchema)
     def post(self, body):
         """Silence alerts whose labels match, until `expires_at`: recorded, no incident, no page."""
         handlers.check_suppression(body, "matchers")
-        row = {"id": str(uuid.uuid4()), "created_by": principal().user, "created_at": utcnow(),
+        row = {"id": str(uuid.uuid4()), "created_by": principal().user, "created_at": uow().clock.now(),
                "integration_id": None, "comment": None, **body}
         with uow() as u:
             _known_integration(u, row["integration_id"])
@@ -147,13 +144,13 @@ class MaintenanceWindows(MethodView):
     def get(self):
         """Current and future maintenance windows."""
         with uow() as u:
-            return {"items": u.suppressions.windows(utcnow())}
+            return {"items": u.suppressions.windows(u.clock.now())}
 
     @suppress_blp.arguments(s.MaintenanceWindowSchema)
     @suppress_blp.response(201, s.MaintenanceWindowSchema)
     def post(self, body):
         """During the window, alerts of the integration or team are recorded but open no incident."""
-        row = {"id": str(uuid.uuid4()), "created_by": principal().user, "created_at": utcnow(),
+        row = {"id": str(uuid.uuid4()), "created_by": principal().user, "created_at": uow().clock.now(),
                "integration_id": None, "team": None, "reason": None, **body}
         with uow() as u:
             _known_integration(u, row["integration_id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from libs.common.instants import Instant
 from libs.common.pagination import PageArgsSchema, page_schema
 from services.incident.domain.children import COMMENT_VISIBILITY, LINK_KINDS, ROLES, TASK_STATUSES
 from services.incident.domain.model import (
@@ -86,6 +87,8 @@ class IncidentSchema(Schema):
     resolved_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
     reopened_at = fields.DateTime(allow_none=True)
+    detected_at = fields.DateTime(allow_none=True, dump_only=True,
+                                  metadata={"description": "the alert's own start time, for incidents from alerts"})
     sequence = fields.Integer()
     version = fields.Integer()
     allowed_actions = fields.List(fields.String())
@@ -103,8 +106,8 @@ class IncidentListArgsSchema(PageArgsSchema):
     commander = fields.String()
     assignee = fields.String()
     incident_type = fields.String()
-    created_from = fields.AwareDateTime()
-    created_to = fields.AwareDateTime()
+    created_from = Instant()
+    created_to = Instant()
     q = fields.String(validate=validate.Length(min=1, max=200))
     sort = fields.String(validate=validate.OneOf([p + k for k in ("created_at", "updated_at", "priority", "severity")
                                                   for p in ("", "-")]))
@@ -129,13 +132,13 @@ class TimelineArgsSchema(Schema):
 
 class NoteCreateSchema(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=20000))
-    occurred_at = fields.AwareDateTime()
+    occurred_at = Instant()
     important = fields.Boolean(load_default=False)
 
 
 class EntryPatchSchema(Schema):
     important = fields.Boolean()
-    occurred_at = fields.AwareDateTime()
+    occurred_at = Instant()
     text = fields.String(validate=validate.Length(min=1, max=20000))
 
 
@@ -165,7 +168,7 @@ class _Child(Schema):
 class TaskSchema(_Child):
     description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     assignee = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
-    due_at = fields.AwareDateTime(allow_none=True)
+    due_at = Instant(allow_none=True)
     status = one_of(TASK_STATUSES, load_default="open")
     phase = fields.String(dump_only=True)
     completed_at = fields.DateTime(dump_only=True, allow_none=True)
@@ -174,19 +177,19 @@ class TaskSchema(_Child):
 class TaskPatchSchema(Schema):
     description = fields.String(validate=validate.Length(min=1, max=2000))
     assignee = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
-    due_at = fields.AwareDateTime(allow_none=True)
+    due_at = Instant(allow_none=True)
     status = one_of(TASK_STATUSES)
 
 
 class ImpactSchema(_Child):
-    start_at = fields.AwareDateTime(required=True)
-    end_at = fields.AwareDateTime(allow_none=True)
+    start_at = Instant(required=True)
+    end_at = Instant(allow_none=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class ImpactPatchSchema(Schema):
-    start_at = fields.AwareDateTime()
-    end_at = fields.AwareDateTime(allow_none=True)
+    start_at = Instant()
+    end_at = Instant(allow_none=True)
     description = fields.String(validate=validate.Length(min=1, max=2000))
 
 

@@ -33,7 +33,8 @@ class Timeline(MethodView):
                         uow())
 
 
-@blp.route("/<incident_id>/timeline/<int:entry_id>")
+# Ids past BIGINT are no row of ours: 404 from routing, not an overflow in the driver.
+@blp.route("/<incident_id>/timeline/<int(max=9223372036854775807):entry_id>")
 class TimelineEntry(MethodView):
     @blp.arguments(s.EntryPatchSchema)
     @blp.response(200, s.TimelineEntrySchema)

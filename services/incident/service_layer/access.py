@@ -8,14 +8,10 @@ from services.incident.domain.model import Incident
 from services.incident.service_layer.unit_of_work import IncidentUnitOfWork
 
 
-def visible_teams(principal: Principal) -> tuple[str, ...] | None:
-    return None if principal.has_role("admin") else principal.teams
-
-
 def load(uow: IncidentUnitOfWork, incident_id: str, principal: Principal, for_update: bool = False,
          expected_version: int | None = None) -> Incident:
     incident = uow.incidents.get(incident_id, for_update=for_update)
-    if incident is None or not incident.visible_to(principal.teams, principal.has_role("admin")):
+    if incident is None or not principal.can_see(incident.private, incident.team):
         raise NotFoundError(f"no incident {incident_id}")
     if expected_version is not None and expected_version != incident.version:
         raise VersionConflict(expected_version, incident.version)

@@ -7,10 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from libs.common.auth import Principal
-from libs.common.envelope import utcnow
 from services.incident.domain import children as rules
 from services.incident.domain.errors import InvalidValue, NotFoundError
-from services.incident.service_layer import metrics
 from services.incident.service_layer.access import load
 from services.incident.service_layer.publishing import save
 from services.incident.service_layer.unit_of_work import IncidentUnitOfWork
@@ -53,8 +51,8 @@ def change_child(uow: IncidentUnitOfWork, collection: str, incident_id: str, pri
                  verb: str, child_id: str | None = None, values: dict[str, Any] | None = None) -> dict | None:
     """Add, change or remove one child row, with its timeline entry and event, in one transaction."""
     repo_name, kind, timeline_kind, noun = COLLECTIONS[collection]
-    now = utcnow()
     with uow:
+        now = uow.clock.now()
         incident = load(uow, incident_id, principal, for_update=True)
         incident.ensure_writable()
         loaded = incident.version
@@ -66,9 +64,8 @@ def change_child(uow: IncidentUnitOfWork, collection: str, incident_id: str, pri
         summary = f"{noun} {verb}: {_describe(collection, row)}"
         incident.note(kind, summary, principal.user, now, timeline_kind=timeline_kind,
                       detail={"collection": collection, "change": verb, "item": _jsonable(row)})
-        changes = save(uow, incident, loaded)
+        save(uow, incident, loaded)
         uow.commit()
-    metrics.observe(incident, changes)
     return None if verb == "removed" else row
 
 
@@ -110,8 +107,8 @@ def _replace_single_role(uow, incident, principal, row, now) -> None:
         incident.commander = row["user"]
 
 
-def impact_total(rows: list[dict[str, Any]]) -> float:
-    return rules.impact_seconds([(r["start_at"], r.get("end_at")) for r in rows], utcnow())
+def impact_total(rows: list[dict[str, Any]], now: datetime) -> float:
+    return rules.impact_seconds([(r["start_at"], r.get("end_at")) for r in rows], now)
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:

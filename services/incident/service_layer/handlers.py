@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from libs.common.envelope import utcnow
 from services.incident.domain.errors import InvalidValue
 from services.incident.domain.model import Incident
 from services.incident.domain.playbook import checklist_from
-from services.incident.service_layer import metrics
 from services.incident.service_layer.access import load
 from services.incident.service_layer.commands import DeclareIncident, PerformAction, UpdateIncident
 from services.incident.service_layer.publishing import save
@@ -18,10 +16,9 @@ from services.incident.service_layer.unit_of_work import IncidentUnitOfWork
 def declare_incident(cmd: DeclareIncident, uow: IncidentUnitOfWork) -> Incident:
     """Store a new incident, attach its type's playbooks and emit incident.created, in one transaction."""
     with uow:
-        incident, changes = open_incident(uow, cmd.title, cmd.severity, cmd.priority, cmd.declared_by.user,
-                                          dict(cmd.fields), utcnow())
+        incident, _ = open_incident(uow, cmd.title, cmd.severity, cmd.priority, cmd.declared_by.user,
+                                          dict(cmd.fields), uow.clock.now())
         uow.commit()
-    metrics.observe(incident, changes)
     return incident
 
 
@@ -56,10 +53,10 @@ def add_checklist(uow: IncidentUnitOfWork, incident_id: str, playbook: dict, act
 
 def perform_action(cmd: PerformAction, uow: IncidentUnitOfWork) -> Incident:
     """Apply one workflow action; illegal ones raise InvalidTransition (409)."""
-    now = utcnow()
     payload = cmd.payload
     actor = cmd.actor.user
     with uow:
+        now = uow.clock.now()
         incident = load(uow, cmd.incident_id, cmd.actor, for_update=True, expected_version=cmd.expected_version)
         loaded = incident.version
         if cmd.action == "assign":
@@ -71,22 +68,20 @@ def perform_action(cmd: PerformAction, uow: IncidentUnitOfWork) -> Incident:
             incident.resolve(actor, now, payload.get("resolution_code") or "", payload.get("resolution_summary") or "")
         else:
             getattr(incident, cmd.action)(actor, now)
-        changes = save(uow, incident, loaded)
+        save(uow, incident, loaded)
         uow.commit()
-    metrics.observe(incident, changes)
     return incident
 
 
 def update_incident(cmd: UpdateIncident, uow: IncidentUnitOfWork) -> Incident:
     """Change fields; each kind of change gets its own timeline entry and event."""
-    now = utcnow()
     with uow:
+        now = uow.clock.now()
         incident = load(uow, cmd.incident_id, cmd.actor, for_update=True, expected_version=cmd.expected_version)
         loaded = incident.version
         if cmd.fields.get("incident_type") and uow.incident_types.get(cmd.fields["incident_type"]) is None:
             raise InvalidValue(f"unknown incident type {cmd.fields['incident_type']!r}", "incident_type")
         incident.update(cmd.actor.user, now, **cmd.fields)
-        changes = save(uow, incident, loaded)
+        save(uow, incident, loaded)
         uow.commit()
-    metrics.observe(incident, changes)
     return incident

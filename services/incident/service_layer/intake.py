@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -9,15 +10,19 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from libs.common.envelope import utcnow
+from libs.common.log import log
+from libs.common.regex import fullmatch
+from services.incident.adapters.title_templates import render_title
 from services.incident.domain.alerts import PRIORITY_FOR_SEVERITY, AlertSignal, map_severity
 from services.incident.domain.model import Incident
-from services.incident.domain.routing import matches, render_title, route
-from services.incident.service_layer import metrics
+from services.incident.domain.routing import matches, route
 from services.incident.service_layer.handlers import open_incident
 from services.incident.service_layer.publishing import save
 from services.incident.service_layer.unit_of_work import IncidentUnitOfWork
 
+logger = logging.getLogger(__name__)
+
+logger = logging.getLogger(__name__)
 NOTE_EVERY = timedelta(minutes=1)
 STORM_KEY = "firebreak:storm"
 
@@ -25,6 +30,12 @@ alerts_received = Counter("firebreak_alerts_received_total",
                           "Alerts received, by source and outcome (new_incident, deduplicated, resolved, "
                           "acknowledged, silenced, maintenance, rate_limited, unmatched, rejected).",
                           ["source", "outcome"])
+ALERT_SOURCES = ("alertmanager", "grafana", "datadog", "generic", "pagerduty", "heartbeat")
+ALERT_OUTCOMES = ("new_incident", "deduplicated", "resolved", "acknowledged", "silenced", "maintenance",
+                  "rate_limited", "unmatched", "rejected")
+for _source in ALERT_SOURCES:  # at zero from the start: rate() counts the first alert of each
+    for _outcome in ALERT_OUTCOMES:
+        alerts_received.labels(_source, _outcome)
 
 
 @dataclass
@@ -57,7 +68,7 @@ class _Context:
 def ingest(uow: IncidentUnitOfWork, integration: dict[str, Any], source: str, signals: list[AlertSignal],
            raw: dict | None) -> IntakeResult:
     """Record every alert of one post and act on it, all in one transaction."""
-    now = utcnow()
+    now = uow.clock.now()
     result = IntakeResult()
     fresh: list[tuple[Incident, list]] = []
     with uow:
@@ -79,12 +90,13 @@ def ingest(uow: IncidentUnitOfWork, integration: dict[str, Any], source: str, si
                 changes = save(uow, incident, loaded)
                 fresh.append((incident, changes))
         uow.commit()
-    for incident, changes in fresh:
-        metrics.observe(incident, changes)
+    for incident, _ in fresh:
         if incident.id not in result.incident_ids:
             result.incident_ids.append(incident.id)
     for outcome in result.outcomes:
         alerts_received.labels(source, outcome).inc()
+    log(logger, logging.INFO, f"alert received from {source}: {', '.join(result.outcomes) or 'nothing to do'}",
+        source=source, integration=integration["name"], outcomes=result.outcomes, incidents=result.incident_ids)
     return result
 
 
@@ -97,7 +109,7 @@ def _storm_signal(integration: dict[str, Any], limit: int) -> AlertSignal:
 
 def _handle(ctx: _Context, signal: AlertSignal, raw: dict | None, fresh: list, weight: int) -> str:
     integration = ctx.integration
-    chosen = route(integration["routing_rules"], signal.labels)
+    chosen = route(integration["routing_rules"], signal.labels, fullmatch)
     severity = chosen.severity or map_severity(signal.severity_word, integration["severity_map"])
     team = chosen.team or signal.team_hint or integration["default_team"]
     title = render_title(chosen.title_template, signal.labels, signal.title, signal.summary) \
@@ -120,11 +132,21 @@ def _suppressed(ctx: _Context, signal: AlertSignal, team: str | None) -> str | N
     if signal.muted:
         return "silenced"
     suppressions = ctx.uow.suppressions
-    if any(matches(s["matchers"], signal.labels) for s in suppressions.active_silences(ctx.integration["id"], ctx.now)):
+    silences = suppressions.active_silences(ctx.integration["id"], ctx.now)
+    if any(_silences(s, signal.labels) for s in silences):
         return "silenced"
     if suppressions.active_window(ctx.integration["id"], team, ctx.now):
         return "maintenance"
     return None
+
+
+def _silences(silence: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Whether a stored silence holds; one it cannot use (malformed matchers) is logged and skipped."""
+    try:
+        return matches(silence["matchers"], labels, fullmatch)
+    except (KeyError, TypeError, AttributeError):
+        logger.warning("skipping silence %s: its matchers cannot be used", silence.get("id"))
+        return False
 
 
 def _record_suppressed(ctx: _Context, signal: AlertSignal, alert: dict, outcome: str, weight: int) -> None:
@@ -155,7 +177,9 @@ def _trigger(ctx, signal, alert, priority, team, incident_type, fresh, weight) -
     _, incident = _open_incident_of(ctx, signal.dedup_key)
     if incident is None:
         fields = {"team": team, "incident_type": incident_type, "source": "monitoring",
-                  "detection_method": "monitor", "description": signal.summary}
+                  "detection_method": "monitor", "description": signal.summary,
+                  # A sender's clock may run ahead: never after the incident itself.
+                  "detected_at": min(signal.started_at, ctx.now) if signal.started_at else None}
         incident, changes = open_incident(ctx.uow, alert["title"], alert["severity"], priority, ctx.actor,
                                           fields, ctx.now)
         fresh.append((incident, changes))

@@ -8,13 +8,20 @@ import secrets
 import uuid
 from typing import Any
 
-from libs.common.envelope import utcnow
-from services.incident.domain.errors import InvalidValue, NotFoundError
+from sqlalchemy.exc import IntegrityError
+
+from libs.common.regex import regex_error
+from services.incident.adapters.title_templates import template_error
+from services.incident.domain.errors import DomainError, InvalidValue, NotFoundError
 from services.incident.domain.routing import check_matchers, check_rules
 from services.incident.service_layer.unit_of_work import IncidentUnitOfWork
 
 KINDS = ("alertmanager", "grafana", "datadog", "pagerduty", "generic")
 DEFAULT_RATE_LIMIT = 1200
+
+
+class NameTaken(DomainError):
+    status = 409
 
 
 class IntegrationAuthError(Exception):
@@ -38,9 +45,9 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 
 def create_integration(uow: IncidentUnitOfWork, values: dict[str, Any]) -> dict[str, Any]:
     """Create one; the key is returned here and never again (only its hash is kept)."""
-    check_rules(values.get("routing_rules") or [])
+    check_rules(values.get("routing_rules") or [], template_error, regex_error)
     key = values.pop("key", None) or new_key(values["kind"])
-    now = utcnow()
+    now = uow.clock.now()
     with uow:
         if uow.integrations.by_name(values["name"]):
             raise InvalidValue(f"an integration named {values['name']!r} exists", "name")
@@ -57,7 +64,7 @@ def create_integration(uow: IncidentUnitOfWork, values: dict[str, Any]) -> dict[
 
 def update_integration(uow: IncidentUnitOfWork, integration_id: str, values: dict[str, Any]) -> dict[str, Any]:
     if "routing_rules" in values:
-        check_rules(values["routing_rules"] or [])
+        check_rules(values["routing_rules"] or [], template_error, regex_error)
     rotate = values.pop("rotate_key", False)
     key = None
     with uow:
@@ -67,9 +74,16 @@ def update_integration(uow: IncidentUnitOfWork, integration_id: str, values: dic
         if rotate:
             key = new_key(current["kind"])
             values.update(key_hash=hash_key(key), key_hint=key[-4:])
-        row = {**current, **values, "updated_at": utcnow()}
-        uow.integrations.change(integration_id, {k: v for k, v in row.items() if k != "id"})
-        uow.commit()
+        if "name" in values and values["name"] != current["name"]:
+            holder = uow.integrations.by_name(values["name"])
+            if holder is not None and holder["id"] != integration_id:
+                raise NameTaken(f"an integration named {values['name']!r} exists", "name")
+        row = {**current, **values, "updated_at": uow.clock.now()}
+        try:
+            uow.integrations.change(integration_id, {k: v for k, v in row.items() if k != "id"})
+            uow.commit()
+        except IntegrityError:  # someone took the name between our check and our write
+            raise NameTaken(f"an integration named {values.get('name', current['name'])!r} exists", "name") from None
     shown = _public(row)
     if key:
         shown["key"] = key
@@ -103,4 +117,4 @@ def check_suppression(values: dict[str, Any], field: str) -> None:
     if "matchers" in values:
         if not values["matchers"]:
             raise InvalidValue("a silence needs at least one matcher", field)
-        check_matchers(values["matchers"], field)
+        check_matchers(values["matchers"], field, regex_error)

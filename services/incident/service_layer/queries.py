@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from libs.common.auth import Principal
+from libs.common.auth import Principal, visible_teams
 from libs.common.pagination import decode_cursor, encode_cursor
 from services.incident.adapters.orm import incidents
 from services.incident.adapters.repository import SORTS, keyset, visible_filter
 from services.incident.domain.errors import InvalidValue
 from services.incident.domain.model import PRIORITIES, SEVERITIES, Incident
 from services.incident.domain.workflow import OPEN_STATUSES
-from services.incident.service_layer.access import load, visible_teams
+from services.incident.service_layer.access import load
 from services.incident.service_layer.unit_of_work import IncidentUnitOfWork
 
 EQUAL_FILTERS = ("team", "commander", "assignee", "incident_type")
@@ -48,7 +48,7 @@ def list_incidents(uow: IncidentUnitOfWork, principal: Principal, args: dict[str
     if args.get("q"):
         conditions.append(incidents.c.title.ilike(f"%{args['q']}%"))
     if args.get("cursor"):
-        _, value, last_id = _cursor(args["cursor"], sort)
+        _, value, last_id = _cursor(args["cursor"], sort, key)
         if key in ("created_at", "updated_at"):
             value = datetime.fromisoformat(value)
         conditions.append(keyset(key, descending, (value, last_id)))
@@ -66,8 +66,9 @@ def list_incidents(uow: IncidentUnitOfWork, principal: Principal, args: dict[str
     return {"items": items, "next_cursor": next_cursor}
 
 
-def _cursor(cursor: str, sort: str) -> list:
-    values = decode_cursor(cursor)
+def _cursor(cursor: str, sort: str, key: str) -> list:
+    kind = datetime if key in ("created_at", "updated_at") else int if key in ("priority", "severity") else str
+    values = decode_cursor(cursor, str, kind, str)
     if len(values) != 3 or values[0] != sort:
         raise InvalidValue("the cursor belongs to another sort order; start again without it", "cursor")
     return values

@@ -1,5 +1,6 @@
 """The incident service's unit of work: one transaction, its repositories and outbox."""
 
+from libs.common.timers import TimerStore
 from libs.common.uow import UnitOfWork
 from services.incident.adapters import orm
 from services.incident.adapters.alert_repository import AlertRepository, IntegrationRepository, SuppressionRepository
@@ -20,10 +21,12 @@ class IncidentUnitOfWork(UnitOfWork):
         self.links = ChildRepository(s, orm.links)
         self.comments = ChildRepository(s, orm.comments)
         self.roles = ChildRepository(s, orm.roles)
-        self.checklist = ChildRepository(s, orm.checklist_items, ("playbook_name", "stage", "position", "id"))
+        self.checklist = ChildRepository(s, orm.checklist_items,
+                                         ("playbook_name", "stage_position", "stage", "position", "id"))
         self.playbooks = PlaybookRepository(s)
         self.incident_types = IncidentTypeRepository(s)
         self.integrations = IntegrationRepository(s)
         self.alerts = AlertRepository(s)
         self.suppressions = SuppressionRepository(s)
+        self.timers = TimerStore(self.runtime.tables.timers)
         return self

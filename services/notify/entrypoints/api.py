@@ -1,8 +1,8 @@
 """HTTP routes of the notify service."""
 
-from libs.common.projection import projection_blueprint
-from services.notify.adapters.orm import known_incidents
-
 
 def blueprints() -> list:
-    return [projection_blueprint("notify", "/v1/notifications", known_incidents)]
+    from services.notify.entrypoints.config import contacts_blp, rules_blp, templates_blp
+    from services.notify.entrypoints.notifications import blp
+
+    return [contacts_blp, rules_blp, templates_blp, blp]

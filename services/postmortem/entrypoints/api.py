@@ -1,8 +1,7 @@
 """HTTP routes of the postmortem service."""
 
-from libs.common.projection import projection_blueprint
-from services.postmortem.adapters.orm import known_incidents
-
 
 def blueprints() -> list:
-    return [projection_blueprint("postmortem", "/v1/postmortems", known_incidents)]
+    from services.postmortem.entrypoints import action_items, postmortems, templates
+
+    return [postmortems.blp, action_items.blp, templates.blp]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from libs.common.envelope import as_utc, utcnow
@@ -118,35 +118,19 @@ def _clock(row) -> Clock:
 
 
 class PolicyRepository:
+    """What SLA handlers read of policies (writes go through service_layer.policies.POLICIES)."""
+
     def __init__(self, session: Session):
         self.session = session
 
     def all(self) -> list[Policy]:
         return [policy_of(r) for r in self.session.execute(select(policies)).mappings()]
 
-    def get_row(self, policy_id: str):
-        return self.session.execute(select(policies).where(policies.c.id == policy_id)).mappings().first()
-
-    def page(self, limit: int, after: str | None) -> list:
-        query = select(policies).order_by(policies.c.name).limit(limit)
-        if after is not None:
-            query = query.where(policies.c.name > after)
-        return list(self.session.execute(query).mappings())
-
     def find(self, **where) -> Any:
         query = select(policies)
         for name, value in where.items():
             query = query.where(policies.c[name] == value)
         return self.session.execute(query).mappings().first()
-
-    def insert(self, values: dict[str, Any]) -> None:
-        self.session.execute(policies.insert().values(values))
-
-    def update(self, policy_id: str, values: dict[str, Any]) -> None:
-        self.session.execute(update(policies).where(policies.c.id == policy_id).values(values))
-
-    def delete(self, policy_id: str) -> None:
-        self.session.execute(delete(policies).where(policies.c.id == policy_id))
 
     def using_calendar(self, calendar_id: str) -> list[str]:
         return list(self.session.execute(select(policies.c.name).where(policies.c.calendar_id == calendar_id))
@@ -160,6 +144,8 @@ def policy_of(row) -> Policy:
 
 
 class CalendarRepository:
+    """What SLA handlers read of calendars (writes go through service_layer.policies.CALENDARS)."""
+
     def __init__(self, session: Session):
         self.session = session
 
@@ -169,27 +155,6 @@ class CalendarRepository:
     def get(self, calendar_id: str) -> tuple[Calendar, str] | None:
         row = self.get_row(calendar_id)
         return (calendar_of(row), row["name"]) if row else None
-
-    def page(self, limit: int, after: str | None) -> list:
-        query = select(calendars).order_by(calendars.c.name).limit(limit)
-        if after is not None:
-            query = query.where(calendars.c.name > after)
-        return list(self.session.execute(query).mappings())
-
-    def find(self, **where) -> Any:
-        query = select(calendars)
-        for name, value in where.items():
-            query = query.where(calendars.c[name] == value)
-        return self.session.execute(query).mappings().first()
-
-    def insert(self, values: dict[str, Any]) -> None:
-        self.session.execute(calendars.insert().values(values))
-
-    def update(self, calendar_id: str, values: dict[str, Any]) -> None:
-        self.session.execute(update(calendars).where(calendars.c.id == calendar_id).values(values))
-
-    def delete(self, calendar_id: str) -> None:
-        self.session.execute(delete(calendars).where(calendars.c.id == calendar_id))
 
 
 def calendar_of(row) -> Calendar:

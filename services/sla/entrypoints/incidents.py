@@ -9,7 +9,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from libs.common.auth import current_principal
-from libs.common.envelope import utcnow
 from libs.common.errors import NotFound, ProblemError
 from services.sla.entrypoints.schemas import IncidentSlaSchema, ReportArgsSchema, ReportSchema
 from services.sla.service_layer.report import sla_report
@@ -31,9 +30,10 @@ class IncidentSla(MethodView):
         principal = current_principal()
         with _uow() as uow:
             sla = uow.slas.get(incident_id)
-        if sla is None or (sla.private and not principal.has_role("admin") and not principal.in_team(sla.team)):
+            now = uow.clock.now()
+        if sla is None or not principal.can_see(sla.private, sla.team):
             raise NotFound(f"the SLA service knows no incident {incident_id}")
-        return sla.view(utcnow())
+        return sla.view(now)
 
 
 @blp.route("/report")
@@ -42,9 +42,10 @@ class Report(MethodView):
     @blp.response(200, ReportSchema)
     def get(self, args):
         """Met, breached, compliance and times per target, for clocks started in [from, to)."""
-        end = args["end"] or utcnow()
+        uow = _uow()
+        end = args["end"] or uow.clock.now()
         start = args["start"] or end - timedelta(days=REPORT_DAYS)
         if start >= end:
             raise ProblemError("from must be before to",
                                errors=[{"field": "from", "location": "query", "message": "must be before to"}])
-        return sla_report(_uow(), start, end, current_principal(), args["team"], args["priority"])
+        return sla_report(uow, start, end, current_principal(), args["team"], args["priority"])

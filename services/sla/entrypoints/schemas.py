@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from libs.common.envelope import as_utc
+from libs.common.instants import Instant
 from services.sla.domain.calendar import DAY_SECONDS, WEEKDAYS, format_clock_time, parse_clock_time
 from services.sla.domain.clock import STATES
 from services.sla.domain.policy import PRIORITIES, TARGETS
@@ -176,9 +177,9 @@ class IncidentSlaSchema(Schema):
 
 
 class ReportArgsSchema(Schema):
-    start = fields.AwareDateTime(data_key="from", load_default=None,
+    start = Instant(data_key="from", load_default=None,
                                  metadata={"description": "clocks started at or after (default: to - 30 days)"})
-    end = fields.AwareDateTime(data_key="to", load_default=None, metadata={"description": "and before (default: now)"})
+    end = Instant(data_key="to", load_default=None, metadata={"description": "and before (default: now)"})
     team = fields.String(load_default=None)
     priority = fields.String(load_default=None, validate=validate.OneOf(PRIORITIES))
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from libs.common.envelope import Event, utcnow
+from libs.common.envelope import Event
+from libs.common.log import log
 from libs.common.projection import record_incident
 from libs.common.timers import Timer
 from services.sla.adapters import metrics
 from services.sla.adapters.orm import known_incidents
-from services.sla.adapters.timers import lock_timers
 from services.sla.domain.calendar import ALWAYS
 from services.sla.domain.model import BREACHED, MET, TIMER_KINDS, WARNING, IncidentFacts, IncidentSla
 from services.sla.domain.policy import TARGETS, AppliedPolicy, select_policy
@@ -19,6 +20,7 @@ from services.sla.service_layer.unit_of_work import SlaUnitOfWork
 EVENT_TYPES = {WARNING: SLA_WARNING, BREACHED: SLA_BREACHED, MET: SLA_MET}
 KIND_OF_TIMER = {timer_kind: kind for kind, timer_kind in TIMER_KINDS.items()}
 _record_known = record_incident(known_incidents)
+logger = logging.getLogger(__name__)
 
 
 def facts_of(event: Event, data: dict[str, Any]) -> IncidentFacts:
@@ -48,10 +50,10 @@ def timer_keys(incident_id: str) -> list[tuple[str, str]]:
 def incident_changed(uow: SlaUnitOfWork, event: Event, data: dict[str, Any]) -> None:
     """Start, advance, pause, complete or cancel the incident's clocks to match its snapshot."""
     _record_known(uow, event, data)
-    now = utcnow()
+    now = uow.clock.now()
     facts = facts_of(event, data)
     # Timers first, then the record: the scheduler locks in that order too.
-    existing = lock_timers(uow.session, uow.timers.table, timer_keys(facts.id))
+    existing = uow.timers.lock(uow.session, timer_keys(facts.id))
     sla = uow.slas.get(facts.id, lock=True)
     if sla is None:
         sla = IncidentSla.open(facts, applied_policy(uow, facts.team, facts.incident_type), now)
@@ -83,7 +85,7 @@ def timer_fired(uow: SlaUnitOfWork, timer: Timer) -> None:
 def timers_fired(uow: SlaUnitOfWork, timers: list[Timer]) -> None:
     """Fire a batch of warning and breach timers in due order: one lock, load, update and insert for all."""
     slas = uow.slas.get_many(sorted({t.payload["incident_id"] for t in timers}), lock=True)
-    now = utcnow()
+    now = uow.clock.now()
     fired = {}
     for timer in timers:
         payload = timer.payload
@@ -111,6 +113,9 @@ def publish(uow: SlaUnitOfWork, slas: list[IncidentSla]) -> None:
 
 def _count(kind: str, data: dict[str, Any]) -> None:
     target, priority = data["target"], data["priority"]
+    if kind in (WARNING, BREACHED):
+        log(logger, logging.INFO, f"SLA {'breached' if kind == BREACHED else 'warning'}: {priority} {target} target",
+            incident_id=data.get("incident_id"), target=target, priority=priority, kind=kind)
     if kind == BREACHED:
         metrics.sla_breaches.labels(target, priority).inc()
         metrics.sla_evaluations.labels(target, priority, "breached").inc()

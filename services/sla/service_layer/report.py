@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from libs.common.auth import Principal
+from libs.common.auth import Principal, visible_teams
 from services.sla.adapters.orm import clocks, records
 from services.sla.domain.policy import PRIORITIES, TARGETS
 from services.sla.domain.report import ClockResult, summarize
@@ -25,8 +25,9 @@ def sla_report(uow: SlaUnitOfWork, start: datetime, end: datetime, principal: Pr
         query = query.where(records.c.team == team)
     if priority is not None:
         query = query.where(clocks.c.priority == priority)
-    if not principal.has_role("admin"):
-        query = query.where(records.c.private.is_(False) | records.c.team.in_(principal.teams))
+    teams = visible_teams(principal)
+    if teams is not None:
+        query = query.where(records.c.private.is_(False) | records.c.team.in_(teams))
     with uow:
         rows = uow.session.execute(query).all()
     results = [ClockResult(r.target, r.priority, r.outcome, r.breached_at is not None, r.stage == "cancelled",

@@ -14,8 +14,9 @@ def test_type_attaches_playbook_on_creation_and_edits_never_reach_running_incide
     incident = declare(incident_type="database")
     assert incident["team"] == "dba"
     items = api("GET", f"/v1/incidents/{incident['id']}/checklists").get_json()["items"]
-    assert [(i["stage"], i["title"]) for i in items] == [("Recovery", "Fail over"), ("Triage", "Check replication"),
-                                                          ("Triage", "Page the DBA")]
+    # The playbook's stage order (Triage before Recovery), not the alphabet's.
+    assert [(i["stage"], i["title"]) for i in items] == [("Triage", "Check replication"), ("Triage", "Page the DBA"),
+                                                          ("Recovery", "Fail over")]
     api("PATCH", f"/v1/playbooks/{playbook['id']}", {"stages": [{"name": "Only", "items": [{"title": "New"}]}]},
         role="admin", expect=200)
     again = api("GET", f"/v1/incidents/{incident['id']}/checklists").get_json()["items"]
@@ -70,3 +71,18 @@ def test_playbook_and_type_admin_only_and_validated(api):
     assert [p["name"] for p in page["items"]] == ["Database outage"] and page["next_cursor"] is None
     api("POST", "/v1/incidents", {"title": "t", "severity": "minor", "priority": "low", "incident_type": "nope"},
         expect=422)
+
+
+def test_stages_keep_the_playbook_order_as_items_are_added_and_moved(api, declare):
+    playbook = api("POST", "/v1/playbooks", {"name": "Outage", "stages": [
+        {"name": "Triage", "items": [{"title": "Look"}]}, {"name": "Mitigate", "items": [{"title": "Fix"}]},
+        {"name": "Communicate", "items": [{"title": "Tell"}]}]}, role="admin", expect=201).get_json()
+    iid = declare()["id"]
+    api("POST", f"/v1/incidents/{iid}/checklists", {"playbook_id": playbook["id"]}, expect=201)
+    items = api("GET", f"/v1/incidents/{iid}/checklists").get_json()["items"]
+    assert [i["stage"] for i in items] == ["Triage", "Mitigate", "Communicate"]
+    fix = next(i for i in items if i["title"] == "Fix")
+    api("PATCH", f"/v1/incidents/{iid}/checklists/items/{fix['id']}", {"op": "move", "stage": "Triage",
+                                                                        "position": 1}, expect=200)
+    items = api("GET", f"/v1/incidents/{iid}/checklists").get_json()["items"]
+    assert [(i["stage"], i["title"]) for i in items] == [("Triage", "Look"), ("Triage", "Fix"), ("Communicate", "Tell")]

@@ -138,6 +138,10 @@ def overview() -> Dashboard:
                  unit="s")
     d.timeseries("Incident changes", "Incident changes per hour, by kind (created, acknowledged, resolved...).",
                  [(f"sum by (kind) (increase(firebreak_incident_transitions_total{{{NS}}}[1h]))", "{{kind}}")])
+    d.timeseries("Alert intake", "Alerts received per hour, by source and outcome (new incident, deduplicated, "
+                 "resolved, silenced, rejected...).",
+                 [(f"sum by (source, outcome) (increase(firebreak_alerts_received_total{{{NS}}}[1h]))",
+                   "{{source}} {{outcome}}")], width=24)
     d.row("SLA")
     d.timeseries("SLA breach rate", "Breached / all SLA targets decided over a sliding 24-hour window, by priority "
                  "and target (response, resolution).",
@@ -150,8 +154,8 @@ def overview() -> Dashboard:
     d.row("Platform health")
     d.stat("API requests", "Requests per second over every service's API.",
            f"sum(rate({HTTP}[{RATE}]))", unit="reqps")
-    d.stat("API errors", "Share of API requests answered 5xx.",
-           f'sum(rate({HTTP_5XX}[{RATE}])) / sum(rate({HTTP}[{RATE}]))',
+    d.stat("API errors", "Share of API requests answered 5xx (0 while there are none, or no requests).",
+           f'(sum(rate({HTTP_5XX}[{RATE}])) / sum(rate({HTTP}[{RATE}]) > 0)) or vector(0)',
            unit="percentunit", thresholds=(0.01, 0.05))
     d.stat("Events published", "Events per second the relays published (broker-confirmed).",
            f"sum(rate(firebreak_events_published_total{{{NS}}}[{RATE}]))", unit="ops")
@@ -169,6 +173,41 @@ def overview() -> Dashboard:
                    "{{service}} published"),
                   (f"sum by (service) (rate(firebreak_events_consumed_total{{{NS}}}[{RATE}]))",
                    "{{service}} consumed")], unit="ops")
+    d.row("Escalation")
+    d.stat("Escalations", "Incidents escalated to another team (hierarchical, functional, SLA-driven) over the "
+           "dashboard's time range.", f"sum(increase(firebreak_escalations_total{{{NS}}}[$__range]))", width=6)
+    d.stat("Time to first page p50 (24 h)", "Median time from an incident's creation to its first page, over a "
+           "sliding 24-hour window.", _quantile(0.5, "firebreak_escalation_time_to_first_page_seconds", "", WINDOW),
+           unit="s", width=6)
+    d.stat("Exhausted chains", "Escalation chains that ran every step and repeat without an acknowledgement, over "
+           "the dashboard's time range.",
+           f"sum(increase(firebreak_escalation_chains_exhausted_total{{{NS}}}[$__range]))", width=6,
+           thresholds=(1, 5))
+    d.stat("Skipped steps", "Escalation steps whose targets resolved to nobody (e.g. an empty schedule), over the "
+           "dashboard's time range.",
+           f'sum(increase(firebreak_escalation_steps_fired_total{{{NS}, outcome="skipped"}}[$__range]))', width=6,
+           thresholds=(1, 10))
+    d.timeseries("Escalations by kind and level", "Escalations per hour, by kind and the level reached.",
+                 [(f"sum by (kind, level) (increase(firebreak_escalations_total{{{NS}}}[1h]))",
+                   "{{kind}} L{{level}}")], width=8)
+    d.timeseries("Escalation steps", "Policy steps fired per hour: paged someone, or skipped (nobody to page).",
+                 [(f"sum by (outcome) (increase(firebreak_escalation_steps_fired_total{{{NS}}}[1h]))",
+                   "{{outcome}}")], width=8)
+    d.timeseries("Time to first page", "Time from an incident's creation to its first page, p50 and p90, over a "
+                 "sliding 24-hour window.",
+                 [(_quantile(q, "firebreak_escalation_time_to_first_page_seconds", "", WINDOW), f"p{int(q * 100)}")
+                  for q in (0.5, 0.9)], unit="s", width=8)
+    d.row("Postmortems")
+    # Gauges counted in the postmortem database: every API replica reports the same count, so take max.
+    d.stat("Action items open", "Postmortem action items not done or cancelled.",
+           f"max(firebreak_postmortem_action_items_open{{{NS}}})", width=6)
+    d.stat("Action items overdue", "Open action items whose due date has passed.",
+           f"max(firebreak_postmortem_action_items_overdue{{{NS}}})", width=6, thresholds=(1, 10))
+    d.stat("Resolve to publish p50 (30 d)", "Median time from an incident's resolution to its postmortem's "
+           "publication, over a sliding 30-day window.",
+           _quantile(0.5, "firebreak_postmortem_resolve_to_publish_seconds", "", "30d"), unit="s", width=6)
+    d.timeseries("Postmortems by status", "Postmortems in draft, in review and published.",
+                 [(f"max by (status) (firebreak_postmortems{{{NS}}})", "{{status}}")], width=6)
     return d
 
 
@@ -204,12 +243,30 @@ def pipeline() -> Dashboard:
                  [(f"histogram_quantile(0.99, sum by (service, kind, le) "
                    f"(rate(firebreak_timer_lateness_seconds_bucket{{{NS}}}[{RATE}])))", "{{service}} {{kind}}")],
                  unit="s")
+    d.row("Notifications")
+    d.stat("Dead deliveries (24 h)", "Notifications given up after their last attempt over the last 24 hours.",
+           f"sum(increase(firebreak_notifications_dead_total{{{NS}}}[{WINDOW}]))", thresholds=(1, 10))
+    d.stat("Handoff p90", "Time from the triggering event to the receiver accepting a notification, p90.",
+           f"histogram_quantile(0.9, sum by (le) (rate(firebreak_notification_handoff_seconds_bucket{{{NS}}}"
+           f"[{RATE}])))", unit="s", thresholds=(5, 30))
+    d.timeseries("Notifications", "Deliveries per second by channel and outcome (sent, retried, dead, cancelled).",
+                 [(f"sum by (channel, outcome) (rate(firebreak_notifications_total{{{NS}}}[{RATE}]))",
+                   "{{channel}} {{outcome}}")], unit="ops", width=16)
+    d.timeseries("Handoff latency by channel", "Event to receiver acceptance, p50 and p99, by channel.",
+                 [(f"histogram_quantile({q}, sum by (channel, le) "
+                   f"(rate(firebreak_notification_handoff_seconds_bucket{{{NS}}}[{RATE}])))",
+                   f"{{{{channel}}}} p{int(q * 100)}") for q in (0.5, 0.99)], unit="s")
+    d.timeseries("Retries and dead deliveries", "Failed attempts to be retried, and deliveries given up, per second.",
+                 [(f"sum by (channel) (rate(firebreak_notification_retries_total{{{NS}}}[{RATE}]))",
+                   "{{channel}} retried"),
+                  (f"sum by (channel) (rate(firebreak_notifications_dead_total{{{NS}}}[{RATE}]))",
+                   "{{channel}} dead")], unit="ops")
     d.row("HTTP")
     d.timeseries("Request rate", "API requests per second by service.",
                  [(f"sum by (service) (rate({HTTP}[{RATE}]))", "{{service}}")], unit="reqps", width=8)
     d.timeseries("Error ratio", "Share of API requests answered 5xx, by service.",
-                 [(f'sum by (service) (rate({HTTP_5XX}[{RATE}])) '
-                   f"/ sum by (service) (rate({HTTP}[{RATE}]))", "{{service}}")],
+                 [(f'(sum by (service) (rate({HTTP_5XX}[{RATE}])) / sum by (service) (rate({HTTP}[{RATE}]) > 0)) '
+                   f"or (0 * sum by (service) (rate({HTTP}[{RATE}])))", "{{service}}")],
                  unit="percentunit", width=8)
     d.timeseries("Latency", "API request duration by service: p50 and p90.",
                  [(f"histogram_quantile({q}, sum by (service, le) "

@@ -220,6 +220,16 @@ smtp-url: {{ .Values.smtp.url | quote }}
   value: {{ $values.auth.issuer | quote }}
 - name: FIREBREAK_JWT_AUDIENCE
   value: {{ $values.auth.audience | quote }}
+{{- if eq .service "notify" }}
+{{- $public := $values.publicUrl }}
+{{- if and (not $public) $values.ingress.enabled $values.ingress.hosts }}
+{{- $public = printf "%s://%s" (ternary "https" "http" (gt (len $values.ingress.tls) 0)) (first $values.ingress.hosts) }}
+{{- end }}
+{{- if $public }}
+- name: FIREBREAK_PUBLIC_URL
+  value: {{ $public | quote }}
+{{- end }}
+{{- end }}
 {{- if and (eq .service "notify") (or $values.smtp.url $values.smtp.existingSecret) }}
 - name: FIREBREAK_SMTP_URL
   valueFrom:
