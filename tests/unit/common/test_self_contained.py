@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 CHECKED_SUFFIXES = {".py", ".sh", ".toml", ".cfg", ".ini", ".yaml", ".yml"}
 CHECKED_NAMES = {"Makefile", "Dockerfile", "run"}
-# Spellings of a path beside or above the checkout (the old ../shared/fixtures, an absolute workspace path).
+# Spellings of a path beside or above the checkout (the old sibling fixtures folder, an absolute workspace path).
 OUTSIDE = re.compile(r"""\.\./shared|["']shared["']|/work/|FIREBREAK_FIXTURES|os\.pardir""")
 # Path(__file__).resolve().parents[N] / "a" / "b", or .parent.parent... in place of parents[N].
 ANCHORED = re.compile(r"""Path\(__file__\)(?:\.resolve\(\))?(?:\.parents\[(\d+)\]|((?:\.parent)+))"""
@@ -67,7 +67,7 @@ def test_a_fresh_clone_tests_on_its_own(tmp_path):
     clone = tmp_path / "firebreak"
     cloned = _git("clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone), cwd=tmp_path)
     assert cloned.returncode == 0, cloned.stderr
-    assert not (tmp_path / "shared").exists()
+    assert not tmp_path.joinpath("shared").exists()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("FIREBREAK_", "PYTEST_", "DATABASE_URL", "AMQP_URL", "PYTHON"))}
     env["PYTHONPATH"] = str(clone)
