@@ -86,6 +86,16 @@ class Stack:
         wait_for(lambda: requests.get(url + "/healthz", timeout=1).ok, timeout=30, what=f"{service} api\n{proc.log()}")
         return url
 
+    def wait_started(self, timeout: float = 60) -> None:
+        """Wait until every worker process has logged that it started (processes of one kind share a log).
+
+        Tests with second-level SLA targets need it: clocks start at the incident's created_at, and a
+        scheduler still booting fires a warning so late that its breach is due too, which suppresses it.
+        """
+        workers = [p for p in self.processes if p.kind != "api"]
+        wait_for(lambda: all(p.log().count('"message": "started"') >= sum(q.log_path == p.log_path for q in workers)
+                             for p in workers), timeout=timeout, what="the workers to start")
+
     def stop_all(self) -> None:
         for proc in self.processes:
             proc.stop()

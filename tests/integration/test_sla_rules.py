@@ -117,6 +117,7 @@ def sla_stack(postgres, rabbitmq, tmp_path_factory):
     api = stack.start_api("sla")
     for kind in ("consumer", "scheduler", "relay"):
         stack.start("sla", kind)
+    stack.wait_started()
     created = requests.post(f"{api}/v1/sla/policies", headers=bearer("admin"), timeout=10, json={
         "name": "fast", "team": "fast", "targets": FAST, "warning_percent": 50})
     assert created.status_code == 201, created.text

@@ -39,11 +39,7 @@ def test_two_schedulers_each_breach_once_and_a_killed_one_loses_nothing(stack):
     stack.start("sla", "relay")
     survivor = stack.start("sla", "scheduler", FIREBREAK_PROBE_PORT=str(probe))
     victim = stack.start("sla", "scheduler")
-    # The incidents' clocks start at created_at: with a process still booting, the breach is due before its
-    # warning fires, and a warning whose breach is also due is not published (services/sla/README.md).
-    workers = [p for p in stack.processes if p.kind != "api"]
-    wait_for(lambda: all(p.log().count('"message": "started"') >= sum(q.log_path == p.log_path for q in workers)
-                         for p in workers), timeout=60, what="the sla workers to start")
+    stack.wait_started()
     policy = requests.post(f"{api}/v1/sla/policies", headers=bearer("admin"), timeout=10,
                            json={"name": "fast", "team": "fast", "targets": FAST, "warning_percent": 50})
     assert policy.status_code == 201, policy.text
