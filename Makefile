@@ -11,7 +11,7 @@ TOOLS_STAMP := $(TOOLS)/.installed
 CHECKOV_VERSION := 3.3.30
 CHART := deploy/helm/firebreak
 
-.PHONY: run test up lint unit integration bench events-doc clean chart tools
+.PHONY: run test up lint unit integration bench soak events-doc clean chart tools
 
 $(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ integration: $(STAMP)
 ## bench: the bus benchmark (outbox -> RabbitMQ -> inbox against raw pika)
 bench: $(STAMP)
 	$(BIN)/python bench/bus.py
+
+## soak: 2,000 incidents paging through the whole platform while processes, RabbitMQ and PostgreSQL fail (SOAK_ARGS=--quick: 200)
+soak: $(STAMP)
+	bash scripts/system-deps.sh
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 events-doc: $(STAMP)
 	$(BIN)/firebreak events-doc

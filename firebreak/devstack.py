@@ -1,4 +1,4 @@
-"""A local PostgreSQL and RabbitMQ, started from Debian's binaries, for tests and `make up`."""
+"""A local PostgreSQL and RabbitMQ from Debian's binaries, for tests and `make up` (processes: firebreak.topology)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -172,53 +174,28 @@ class ServiceProcess:
 
 def main() -> None:
     """`make up`: a local PostgreSQL and RabbitMQ, and every process of every service, until Ctrl-C."""
-    import signal as _signal
-
-    from firebreak.registry import definitions
+    from firebreak.topology import Topology
 
     base = Path(os.environ.get("FIREBREAK_DATA_DIR", "./data")).resolve() / "up"
     base.mkdir(parents=True, exist_ok=True)
     pg = LocalPostgres(base / "postgres", port=int(os.environ.get("FIREBREAK_UP_PG_PORT", "55432"))).start()
     rmq = LocalRabbitMQ(base / "rabbitmq", port=int(os.environ.get("FIREBREAK_UP_AMQP_PORT", "55672"))).start()
-    env = {**os.environ, "AMQP_URL": rmq.url, "FIREBREAK_DATA_DIR": str(base)}
-    for name in definitions():
-        env[f"FIREBREAK_{name.upper()}_DATABASE_URL"] = pg.url(f"firebreak_{name}")
-        if not _database_exists(pg, f"firebreak_{name}"):
-            pg.create_database(f"firebreak_{name}")
-    subprocess.run([sys.executable, "-m", "firebreak", "migrate"], env=env, check=True)
-    processes = []
-    first_port = int(os.environ.get("FIREBREAK_PORT", "8080"))
-    for offset, (name, service) in enumerate(definitions().items()):
-        for kind in service.processes:
-            extra = {"FIREBREAK_PORT": str(first_port + offset)} if kind == "api" else {}
-            proc_env = {**env, **extra, "DATABASE_URL": env[f"FIREBREAK_{name.upper()}_DATABASE_URL"]}
-            processes.append(ServiceProcess(name, kind, proc_env, base / "logs").start())
-            if kind == "api":
-                print(f"{name:<11} api  http://127.0.0.1:{first_port + offset}", file=sys.stderr)
-    print(f"logs in {base / 'logs'}; RabbitMQ {rmq.url}; PostgreSQL port {pg.port}. Ctrl-C stops.", file=sys.stderr)
-    stop = False
-
-    def _stop(*_):
-        nonlocal stop
-        stop = True
-
-    _signal.signal(_signal.SIGINT, _stop)
-    _signal.signal(_signal.SIGTERM, _stop)
+    topology = Topology(pg, rmq, base, first_port=int(os.environ.get("FIREBREAK_PORT", "8080")))
     try:
-        while not stop:
-            time.sleep(0.5)
+        topology.start()
+        for name, url in topology.urls.items():
+            print(f"{name:<11} api  {url}", file=sys.stderr)
+        print(f"logs in {base / 'logs'}; RabbitMQ {rmq.url}; PostgreSQL port {pg.port}. Ctrl-C stops.",
+              file=sys.stderr)
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        while not stop.is_set():
+            stop.wait(0.5)
     finally:
-        for proc in processes:
-            proc.stop()
+        topology.stop()
         rmq.stop()
         pg.stop()
-
-
-def _database_exists(pg: LocalPostgres, name: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(f"host=127.0.0.1 port={pg.port} user=postgres dbname=postgres") as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
 if __name__ == "__main__":

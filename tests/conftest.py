@@ -10,6 +10,26 @@ from libs.common.config import AuthSettings
 SECRET = "test-secret-" + "x" * 40
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL for the session (integration and system tests); each test makes its own databases."""
+    from firebreak.devstack import LocalPostgres
+
+    pg = LocalPostgres().start()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(tmp_path_factory):
+    """One RabbitMQ for the session; tests reset its queues (tests.integration.conftest.reset_broker)."""
+    from firebreak.devstack import LocalRabbitMQ
+
+    rmq = LocalRabbitMQ(tmp_path_factory.mktemp("rabbitmq")).start()
+    yield rmq
+    rmq.stop()
+
+
 @pytest.fixture
 def base_env(tmp_path) -> dict[str, str]:
     """Environment for a service built in-process on SQLite and the memory broker."""

@@ -6,6 +6,7 @@ import http
 import logging
 import time
 from collections.abc import Iterable
+from types import FunctionType
 
 from flask import Blueprint, Flask, g, request
 from flask_smorest import Api
@@ -18,6 +19,26 @@ from libs.common.metrics import http_request_duration
 from libs.common.runtime import ServiceRuntime
 
 access_logger = logging.getLogger("firebreak.access")
+
+
+class FirebreakFlask(Flask):
+    """Flask, remembering which view and hook functions are coroutines: it asks `inspect` for each, on every request."""
+
+    _SYNC_LIMIT = 4096  # functions are few and made at start-up; a bound keeps any made per call from piling up
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync: dict = {}
+
+    def ensure_sync(self, func):
+        if type(func) is not FunctionType:
+            return super().ensure_sync(func)
+        found = self._sync.get(func)
+        if found is None:
+            found = super().ensure_sync(func)
+            if len(self._sync) < self._SYNC_LIMIT:
+                self._sync[func] = found
+        return found
 
 
 class FirebreakApi(Api):
@@ -41,7 +62,7 @@ def build_app(runtime: ServiceRuntime, blueprints: Iterable[Blueprint], title: s
     """A Flask app for one service with everything every service has."""
     settings = runtime.settings
     log.configure(settings.log_level)
-    app = Flask(f"firebreak.{runtime.service}")
+    app = FirebreakFlask(f"firebreak.{runtime.service}")
     app.config.update(
         API_TITLE=title,
         API_VERSION="v1",
@@ -72,6 +93,9 @@ def build_app(runtime: ServiceRuntime, blueprints: Iterable[Blueprint], title: s
 
 
 def _install_request_context(app: Flask, service: str) -> None:
+    # The histogram's child per label set, kept: .labels() takes a lock and checks the labels on every call.
+    durations: dict[tuple[str, str, str], object] = {}
+
     @app.before_request
     def _start():
         g.started = time.perf_counter()
@@ -87,13 +111,17 @@ def _install_request_context(app: Flask, service: str) -> None:
         started = g.get("started")
         if started is not None:
             elapsed = time.perf_counter() - started
-            http_request_duration.labels(service, request.method, route, f"{response.status_code // 100}xx").observe(
-                elapsed)
+            key = (request.method, route, f"{response.status_code // 100}xx")
+            child = durations.get(key)
+            if child is None:
+                child = durations[key] = http_request_duration.labels(service, *key)
+            child.observe(elapsed)
             # One line per request; probes and scrapes only at debug level, or they would drown the rest.
             level = logging.DEBUG if request.endpoint in auth.PUBLIC_ENDPOINTS else logging.INFO
-            log.log(access_logger, level, f"{request.method} {request.path} {response.status_code} "
-                    f"{elapsed * 1000:.0f} ms", method=request.method, path=request.path,
-                    status=response.status_code, duration_ms=round(elapsed * 1000, 1), service=service)
+            if access_logger.isEnabledFor(level):  # no formatting for a line nobody sees (FIREBREAK_LOG_LEVEL=WARNING)
+                log.log(access_logger, level, f"{request.method} {request.path} {response.status_code} "
+                        f"{elapsed * 1000:.0f} ms", method=request.method, path=request.path,
+                        status=response.status_code, duration_ms=round(elapsed * 1000, 1), service=service)
         return response
 
     @app.teardown_request

@@ -95,6 +95,10 @@ class Settings:
     log_level: str
     fault_pause: str | None
     fault_dir: Path
+    # PostgreSQL LISTEN/NOTIFY wake-ups (libs/common/wakeup.py); off behind a transaction-pooling PgBouncer.
+    wakeups: bool = True
+    # With a live listener, the longest idle wait before polling anyway (a NOTIFY-less writer is still seen).
+    wakeup_poll_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> Settings:
@@ -124,4 +128,6 @@ class Settings:
             log_level=env.get("FIREBREAK_LOG_LEVEL", "INFO").upper(),
             fault_pause=env.get("FIREBREAK_FAULT_PAUSE") or None,
             fault_dir=Path(env.get("FIREBREAK_FAULT_DIR", str(data_dir / "faults"))),
+            wakeups=env.get("FIREBREAK_WAKEUPS", "1").strip().lower() not in ("0", "false", "no", "off"),
+            wakeup_poll_seconds=_float(env, "FIREBREAK_WAKEUP_POLL_SECONDS", 1.0),
         )

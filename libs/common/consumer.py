@@ -47,6 +47,8 @@ class EventConsumer(ConsumerMixin):
         self._live = None  # the connection kombu consumes on, kept alive while an outage is waited out
         self._stop = threading.Event()
         self.connected = threading.Event()
+        self._claim = None
+        self._consumed: dict[tuple[str, str], Any] = {}  # metric children by (type, outcome), looked up once
 
     # -- kombu hooks -------------------------------------------------------
     def get_consumers(self, Consumer, channel):  # noqa: N803 - kombu's signature
@@ -112,18 +114,32 @@ class EventConsumer(ConsumerMixin):
             return
         message.ack()
         self._local_attempts.pop(event.id, None)
-        events_consumed.labels(self.runtime.service, event.type, outcome).inc()
+        self._count(event.type, outcome)
+
+    def _count(self, event_type: str, outcome: str) -> None:
+        child = self._consumed.get((event_type, outcome))
+        if child is None:
+            child = self._consumed[(event_type, outcome)] = events_consumed.labels(
+                self.runtime.service, event_type, outcome)
+        child.inc()
+
+    def _claim_statement(self):
+        # Built once: values go as parameters, so SQLAlchemy finds the compiled statement by a cache key
+        # it memoised on this object instead of building the statement and its key per event.
+        if self._claim is None:
+            inbox = self.runtime.tables.inbox
+            self._claim = dialect_insert(self.runtime.engine)(inbox).on_conflict_do_nothing(
+                index_elements=["event_id"]).returning(inbox.c.event_id)
+        return self._claim
 
     def handle(self, event: Event, data: dict[str, Any], handler: Handler) -> str:
         """Run the handler once per event id; return 'processed' or 'duplicate'."""
-        inbox = self.runtime.tables.inbox
-        insert = dialect_insert(self.runtime.engine)(inbox).values(
-            event_id=event.id, type=event.type, subject=event.subject, received_at=utcnow())
+        claim = self._claim_statement()
         with self.uow_factory() as uow:
             # One round trip both claims the event id and tells whether it was seen before;
             # a concurrent twin waits on the row lock and then finds it taken.
-            claimed = insert.on_conflict_do_nothing(index_elements=["event_id"]).returning(inbox.c.event_id)
-            if uow.session.execute(claimed).first() is None:
+            row = {"event_id": event.id, "type": event.type, "subject": event.subject, "received_at": utcnow()}
+            if uow.session.execute(claim, row).first() is None:
                 return "duplicate"
             handler(uow, event, data)
             uow.commit()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import select
+import time
+
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, InvalidatePoolError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,7 +21,7 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine tuned for the backend: WAL and a busy timeout on SQLite, pre-ping on servers."""
+    """An engine tuned for the backend: WAL and a busy timeout on SQLite, a ping of doubtful connections on servers."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -38,7 +41,44 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    event.listen(engine.pool, "checkout", _check_on_checkout)
+    event.listen(engine.pool, "checkin", _stamp_checkin)
+    return engine
+
+
+# pool_pre_ping cost a round trip per checkout (one of the nine of an incident POST). Instead a connection is
+# pinged only when it may be stale: idle for a while, or its socket readable while idle (a server that restarted
+# or dropped us has sent its goodbye or EOF). A failing ping raises InvalidatePoolError, so the pool drops its
+# older connections and retries with a fresh one. A connection that dies unnoticed fails its statement, which
+# invalidates the pool, and the API answers 503 with Retry-After (errors.py).
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _stamp_checkin(_dbapi_conn, record) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _check_on_checkout(dbapi_conn, record, _proxy) -> None:
+    checked_in = record.info.get("checked_in")
+    if checked_in is None:
+        return  # just connected
+    try:
+        poller = select.poll()  # not select.select: it refuses descriptors above 1023
+        poller.register(dbapi_conn.fileno(), select.POLLIN)
+        readable = bool(poller.poll(0))
+    except Exception as exc:  # noqa: BLE001 - a closed driver connection has no socket
+        raise InvalidatePoolError(f"connection closed: {exc!r}") from exc
+    if not readable and time.monotonic() - checked_in < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_conn.rollback()
+    except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the connection is unusable
+        # The whole pool: after a server restart every older connection is dead, no need to ping each.
+        raise InvalidatePoolError(f"stale connection: {exc!r}") from exc
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -70,8 +70,13 @@ def _refuse(location: str, path: tuple[str, ...], message: str) -> HostileInput:
 
 def check_json_body(raw: bytes) -> None:
     """Raise HostileInput if a JSON body nests too deep or holds text no database can store."""
-    if json_depth(raw) > MAX_JSON_DEPTH:
+    # Shortcuts for the common body, both exact: nesting needs an opening bracket per level, and a NUL or a
+    # lone surrogate can only come as a \u escape, a raw surrogate (UTF-8 lead byte 0xED), or a NUL byte
+    # (which UTF-16/32 bodies are full of); without any of these, neither the scan nor the parse can refuse.
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and json_depth(raw) > MAX_JSON_DEPTH:
         raise _refuse("json", (), f"nested deeper than {MAX_JSON_DEPTH} levels")
+    if b"\\u" not in raw and b"\xed" not in raw and b"\x00" not in raw:
+        return
     try:
         body = json.loads(raw)
     except ValueError:

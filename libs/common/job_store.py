@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from libs.common.clock import Clock, SystemClock
 from libs.common.envelope import as_utc
 from libs.common.tables import BigId
+from libs.common.wakeup import JOBS_CHANNEL, notify_after_insert
 
 PENDING, RUNNING, SUCCEEDED, DEAD, CANCELLED = "pending", "running", "succeeded", "dead", "cancelled"
 STATUSES = (PENDING, RUNNING, SUCCEEDED, DEAD, CANCELLED)
@@ -60,6 +61,7 @@ def define_jobs_table(metadata: MetaData) -> Table:
     Index("ux_jobs_key", jobs.c.key, unique=True)
     # Claims look up running rows by lease expiry; pending ones go through the due_at index.
     Index("ix_jobs_status_lease_until", jobs.c.status, jobs.c.lease_until)
+    notify_after_insert(jobs, JOBS_CHANNEL)  # wakes the job workers when jobs commit
     return jobs
 
 
@@ -114,19 +116,29 @@ class JobStore:
     def __init__(self, table: Table, clock: Clock | None = None):
         self.table = table
         self.clock = clock or SystemClock()
+        self._enqueue_statements: dict[str, Any] = {}
 
     def enqueue(self, session: Session, kind: str, key: str, payload: dict[str, Any],
                 due_at: datetime | None = None, group: str | None = None,
                 max_attempts: int | None = None) -> bool:
         """Add a job unless one with `key` exists; True if this call created it."""
         now = self.clock.now()
-        insert = _insert_for(session)
-        statement = insert(self.table).values(
-            kind=kind, key=key, group=group, payload=payload, status=PENDING, due_at=due_at or now,
-            attempts=0, max_attempts=max_attempts, created_at=now, updated_at=now,
-        ).on_conflict_do_nothing(index_elements=["key"]).returning(self.table.c.id)
+        row = {"kind": kind, "key": key, "group": group, "payload": payload, "status": PENDING,
+               "due_at": due_at or now, "attempts": 0, "max_attempts": max_attempts, "created_at": now,
+               "updated_at": now}
         # rowcount is not reliable for INSERT .. ON CONFLICT on every driver; RETURNING is.
-        return session.execute(statement).first() is not None
+        # The table's INSERT trigger wakes the job workers at commit, even for a later due_at (a sleeping worker
+        # re-reads its next due) or a key already taken (a spurious wake-up costs one poll).
+        return session.execute(self._enqueue_statement(session), row).first() is not None
+
+    def _enqueue_statement(self, session: Session):
+        # Built once per dialect with values as parameters: a statement built per call is compiled per call.
+        dialect = session.get_bind().dialect.name
+        if dialect not in self._enqueue_statements:
+            insert = _insert_for(session)
+            self._enqueue_statements[dialect] = (insert(self.table).on_conflict_do_nothing(index_elements=["key"])
+                                                 .returning(self.table.c.id))
+        return self._enqueue_statements[dialect]
 
     def cancel_group(self, session: Session, group: str) -> int:
         """Cancel the group's pending jobs; a running one finishes its call. Returns how many."""

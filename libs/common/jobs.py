@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import Table, and_, case, func, or_, select, update
+from sqlalchemy import String, Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from libs.common.clock import Clock, SystemClock
@@ -38,6 +38,7 @@ from libs.common.job_store import (
     define_jobs_table,
 )
 from libs.common.metrics import job_attempts, jobs_finished
+from libs.common.wakeup import JOBS_CHANNEL, listener
 
 if TYPE_CHECKING:
     from libs.common.runtime import ServiceRuntime
@@ -94,9 +95,13 @@ class JobWorker:
         self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")[:200]
         settings = getattr(runtime, "settings", None)
         self.idle_seconds = idle_seconds or getattr(settings, "scheduler_idle_seconds", 0.5)
+        # While listening for enqueues, sleep this long at most (unless a job falls due sooner).
+        self.listen_seconds = max(self.idle_seconds, getattr(settings, "wakeup_poll_seconds", 1.0))
+        self.wakeups = getattr(settings, "wakeups", True)
         self.rng = rng or random.Random()
         self.service = getattr(runtime, "service", "unknown")
         self._executor: ThreadPoolExecutor | None = None
+        self._statements: tuple[Any, Any, Any] | None = None
 
     def run_once(self) -> int:
         """Claim and lease due jobs (short tx), perform them outside any tx, record each (another tx)."""
@@ -113,29 +118,36 @@ class JobWorker:
         return len(claims)
 
     def run(self, stop: threading.Event) -> None:
-        """Work jobs until `stop` is set; database errors are logged and retried."""
+        """Work jobs until `stop` is set; database errors are logged and retried.
+
+        Idle, it sleeps until the next job is due, woken early by an enqueue's NOTIFY (PostgreSQL), so a job
+        due now starts within milliseconds; without a listener it polls every `idle_seconds`.
+        """
+        wakeup = listener(self.runtime.engine, JOBS_CHANNEL, self.wakeups)
         try:
             while not stop.is_set():
                 try:
                     if self.run_once() >= self.batch:
                         continue
-                    stop.wait(self.idle_for())
+                    cap = self.listen_seconds if wakeup.listening else self.idle_seconds
+                    wakeup.wait(stop, self.idle_for(cap), self.idle_seconds)
                 except Exception as exc:  # noqa: BLE001 - keep the loop alive through outages
                     logger.warning("job worker error", extra={"fields": {"service": self.service,
                                                                          "error": repr(exc)}})
                     stop.wait(1.0)
         finally:
+            wakeup.close()
             self.close()
 
-    def idle_for(self) -> float:
-        """Seconds to sleep: until the next job is due or lease expires, capped by the idle interval."""
-        t = self.table
-        when = func.min(case((t.c.status == PENDING, t.c.due_at), else_=t.c.lease_until))
-        with self.runtime.session_factory() as session:
-            nxt = session.execute(select(when).where(t.c.status.in_((PENDING, RUNNING)))).scalar_one()
+    def idle_for(self, cap: float | None = None) -> float:
+        """Seconds to sleep: until the next job is due or lease expires, capped by `cap` (the idle interval)."""
+        cap = self.idle_seconds if cap is None else cap
+        engine, _, next_due = self._prepared()
+        with engine.connect() as conn:
+            nxt = conn.execute(next_due).scalar_one()
         if nxt is None:
-            return self.idle_seconds
-        return max(0.0, min(self.idle_seconds, (as_utc(nxt) - self.clock.now()).total_seconds()))
+            return cap
+        return max(0.0, min(cap, (as_utc(nxt) - self.clock.now()).total_seconds()))
 
     def close(self) -> None:
         if self._executor is not None:
@@ -147,28 +159,47 @@ class JobWorker:
             self._executor = ThreadPoolExecutor(max_workers=self.batch, thread_name_prefix=f"jobs-{self.service}")
         return self._executor
 
+    def _prepared(self) -> tuple[Any, Any, Any]:
+        """(engine for claims, claim statement, next-due query), built once: a cycle only binds values."""
+        if self._statements is None:
+            t, engine = self.table, self.runtime.engine
+            now, until = bindparam("now", type_=t.c.due_at.type), bindparam("until", type_=t.c.lease_until.type)
+            due = or_(and_(t.c.status == PENDING, t.c.due_at <= now),
+                      and_(t.c.status == RUNNING, t.c.lease_until < now))
+            batch = select(t.c.id).where(due).order_by(t.c.due_at).limit(self.batch)
+            if engine.dialect.name != "sqlite":
+                # Replicas share the table; each row goes to the one that locked it.
+                batch = batch.with_for_update(skip_locked=True)
+                # One statement is its own transaction: no BEGIN/COMMIT round trips. (Not on SQLite, whose
+                # engine opens every transaction with BEGIN IMMEDIATE.)
+                engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+            # A running row out of attempts is lost (its worker died): returned as it is, to be recorded dead.
+            lost = and_(t.c.status == RUNNING, t.c.attempts >= func.coalesce(t.c.max_attempts, self.max_attempts))
+            claim = (update(t).where(t.c.id.in_(batch)).values(
+                status=RUNNING, lease_until=case((lost, t.c.lease_until), else_=until),
+                leased_by=case((lost, t.c.leased_by), else_=bindparam("me", type_=String)),
+                attempts=case((lost, t.c.attempts), else_=t.c.attempts + 1),
+                updated_at=case((lost, t.c.updated_at), else_=now),
+            ).returning(t.c.id, t.c.kind, t.c.key, t.c.group, t.c.payload, t.c.attempts, t.c.max_attempts,
+                        t.c.due_at, t.c.lease_until, t.c.leased_by))
+            when = func.min(case((t.c.status == PENDING, t.c.due_at), else_=t.c.lease_until))
+            self._statements = engine, claim, select(when).where(t.c.status.in_((PENDING, RUNNING)))
+        return self._statements
+
     def _claim(self) -> list[_Claim]:
-        t, now = self.table, self.clock.now()
-        due = or_(and_(t.c.status == PENDING, t.c.due_at <= now), and_(t.c.status == RUNNING, t.c.lease_until < now))
-        query = select(t.c.id, t.c.kind, t.c.key, t.c.group, t.c.payload, t.c.attempts, t.c.max_attempts,
-                       t.c.due_at, t.c.status, t.c.leased_by).where(due).order_by(t.c.due_at).limit(self.batch)
-        if self.runtime.engine.dialect.name != "sqlite":
-            # Replicas share the table; each row goes to the one that locked it.
-            query = query.with_for_update(skip_locked=True)
+        """Claim and lease due jobs in one UPDATE … RETURNING (values after it: attempts counts this one)."""
+        engine, claim, _ = self._prepared()
+        now = self.clock.now()
+        until = now + self.lease
+        with engine.begin() as conn:
+            rows = conn.execute(claim, {"now": now, "until": until, "me": self.worker_id}).all()
         claims = []
-        with self.runtime.session_factory() as session, session.begin():
-            for row in session.execute(query):
-                limit = row.max_attempts or self.max_attempts
-                lost = row.status == RUNNING and row.attempts >= limit
-                attempts = row.attempts if lost else row.attempts + 1
-                job = Job(row.id, row.kind, row.key, row.group, row.payload, attempts, as_utc(row.due_at))
-                claims.append(_Claim(job, limit, row.leased_by if lost else self.worker_id,
-                                     None if lost else now + self.lease, lost))
-            leased = [c.job.id for c in claims if not c.lost]
-            if leased:
-                session.execute(update(t).where(t.c.id.in_(leased)).values(
-                    status=RUNNING, lease_until=now + self.lease, leased_by=self.worker_id,
-                    attempts=t.c.attempts + 1, updated_at=now))
+        for row in sorted(rows, key=lambda r: (as_utc(r.due_at), r.id)):
+            # A claimed row's lease starts now; a lost row keeps its expired one.
+            lost = as_utc(row.lease_until) < now
+            job = Job(row.id, row.kind, row.key, row.group, row.payload, row.attempts, as_utc(row.due_at))
+            claims.append(_Claim(job, row.max_attempts or self.max_attempts, row.leased_by,
+                                 None if lost else until, lost))
         return claims
 
     def _attempt(self, claim: _Claim) -> None:

@@ -17,6 +17,8 @@ from sqlalchemy import (
     Text,
 )
 
+from libs.common.wakeup import OUTBOX_CHANNEL, notify_after_insert
+
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -64,4 +66,5 @@ def define_bus_tables(metadata: MetaData) -> BusTables:
         Column("created_at", DateTime(timezone=True), nullable=False),
     )
     Index("ux_timers_kind_key", timers.c.kind, timers.c.key, unique=True)
+    notify_after_insert(outbox, OUTBOX_CHANNEL)  # wakes the relay when events commit
     return BusTables(outbox=outbox, inbox=inbox, timers=timers)

@@ -44,6 +44,7 @@ class UnitOfWork:
         """Validate an event against the catalog and queue it in the outbox of this transaction."""
         row, event = self._outbox_row(event_type, data, subject, sequence)
         # Values as parameters, not baked into the statement: one cached statement for every event.
+        # The outbox's INSERT trigger wakes the relay at commit (PostgreSQL; see libs/common/wakeup.py).
         self.session.execute(self.runtime.tables.outbox.insert(), row)
         return event
 

@@ -6,9 +6,10 @@ needs to ask for state), plus `changes` ({field: {"old", "new"}}), the `actor`, 
 `ce-sequence` orders them per incident; consumers ignore a sequence they have already passed.
 """
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from libs.common.catalog import EventCatalog, EventSpec, consumes, publishes
+from libs.common.fast_schema import FastLoadSchema
 from services.incident.domain.model import PRIORITIES, SEVERITIES, STATUSES
 from services.incident.inbound import SPECS as CONSUMED
 
@@ -31,7 +32,7 @@ INCIDENT_ALERT_RECEIVED = PREFIX + "alert_received.v1"
 INCIDENT_TIMELINE_ENTRY_CHANGED = PREFIX + "timeline_entry_changed.v1"
 
 
-class TimelineEntrySchema(Schema):
+class TimelineEntrySchema(FastLoadSchema):
     """The timeline entry a change wrote, or the entry an edit changed (flag, time, text)."""
 
     id = fields.Integer(required=True)
@@ -42,7 +43,7 @@ class TimelineEntrySchema(Schema):
     important = fields.Boolean(required=True)
 
 
-class IncidentEventSchema(Schema):
+class IncidentEventSchema(FastLoadSchema):  # checked on every incident write
     """An incident's snapshot after the change, and what changed."""
 
     id = fields.String(required=True)

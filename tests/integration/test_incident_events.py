@@ -127,3 +127,36 @@ def test_mtta_mttr_and_open_incidents_are_exported(stack):
     assert 'firebreak_incidents_open{severity="critical"} 0.0' in metrics
     assert 'firebreak_incident_transitions_total{kind="created"} 2.0' in metrics
     assert 'firebreak_outbox_pending{service="incident"}' in metrics
+
+
+def test_a_reference_clash_on_postgresql_draws_a_new_reference_and_writes_each_row_once(stack, monkeypatch):
+    """The one-statement declare (incident, commander role, first entry) writes nothing when the reference is taken."""
+    import uuid
+
+    from sqlalchemy import create_engine, func, select
+    from sqlalchemy.orm import Session
+
+    from services.incident.adapters import repository
+    from services.incident.adapters.orm import roles, timeline
+    from services.incident.adapters.timeline_repository import entry_row
+    from services.incident.domain.model import Incident
+
+    drawn = iter(["INC-20260101-BBBBBB"])
+    monkeypatch.setattr(repository, "new_reference", lambda now: next(drawn))
+    engine = create_engine(stack.service_env("incident")["DATABASE_URL"])
+    now = datetime.now(UTC)
+    try:
+        with Session(engine) as session, session.begin():
+            repo = repository.IncidentRepository(session)
+            for _ in range(2):
+                incident = Incident.declare(str(uuid.uuid4()), "Clash", "major", "high", "alice", now)
+                incident.reference = "INC-20260101-AAAAAA"
+                role = {"id": str(uuid.uuid4()), "incident_id": incident.id, "role": "commander", "user": "alice",
+                        "created_at": now, "created_by": "alice"}
+                assert repo.add_declared(incident, role, entry_row(incident.id, incident.events[0], now)) > 0
+            assert incident.reference == "INC-20260101-BBBBBB"
+            for table in (roles, timeline):
+                counts = session.execute(select(table.c.incident_id, func.count()).group_by(table.c.incident_id))
+                assert sorted(n for _, n in counts) == [1, 1]
+    finally:
+        engine.dispose()

@@ -8,13 +8,15 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, create_engine, inspect
+from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.dialects import postgresql
 
 from firebreak.registry import definition
 from firebreak.setup import migrate_database
 from libs.common.config import SERVICES, Settings
 from libs.common.migrations import alembic_config
+
+TRIGGERS = "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
 
 
 def _predicate(text: str, table: str) -> str:
@@ -50,7 +52,13 @@ def test_migrated_database_matches_the_service_tables_and_downgrades_to_nothing(
                                                              "compare_server_default": True})
             assert compare_metadata(context, service.metadata) == []
             assert partial_index_differences(conn, service.metadata) == []
+            # The wake-up triggers (compare_metadata does not look at triggers): the outbox's, and the jobs'.
+            expected = {("outbox", "outbox_notify")} | ({("jobs", "jobs_notify")}
+                                                        if "jobs" in service.metadata.tables else set())
+            assert set(conn.execute(text(TRIGGERS)).all()) == expected
         command.downgrade(alembic_config(service.migrations_dir, url), "base")
         assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT proname FROM pg_proc WHERE proname LIKE 'firebreak%'")).all() == []
     finally:
         engine.dispose()

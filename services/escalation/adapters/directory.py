@@ -6,13 +6,16 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from services.escalation.adapters.orm import policies, schedules, teams
 from services.escalation.domain.policy import Policy
 from services.escalation.domain.rotation import Layer
 from services.escalation.domain.schedule import Override, Schedule
+
+# Built once (values as parameters): every chain start reads its team's policies.
+_POLICIES_OF_TEAM = select(policies).where(policies.c.team == bindparam("team"))
 
 
 class Directory:
@@ -27,7 +30,7 @@ class Directory:
         return {r.name: r.parent for r in self.session.execute(select(teams.c.name, teams.c.parent))}
 
     def policies_for(self, team: str) -> list[Policy]:
-        rows = self.session.execute(select(policies).where(policies.c.team == team)).mappings()
+        rows = self.session.execute(_POLICIES_OF_TEAM, {"team": team}).mappings()
         return [policy_of(r) for r in rows]
 
     def schedule(self, ref: str) -> tuple[dict[str, Any], Schedule] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from libs.common.envelope import as_utc
@@ -24,6 +24,29 @@ def _locking(session: Session, query):
     return query if session.get_bind().dialect.name == "sqlite" else query.with_for_update()
 
 
+def _read(session: Session, pair: tuple, lock: bool):
+    """The plain or the FOR UPDATE form of a statement built once (SQLite has no FOR UPDATE)."""
+    return pair[1] if lock and session.get_bind().dialect.name != "sqlite" else pair[0]
+
+
+def _plain_and_locking(query) -> tuple:
+    return query, query.with_for_update()
+
+
+# Statements on the event path are built once, values going as parameters: SQLAlchemy then finds each
+# compiled statement by the cache key it memoised on the object, instead of building both per event.
+_INCIDENT = _plain_and_locking(select(incidents).where(incidents.c.incident_id == bindparam("incident_id")))
+_ADD_INCIDENT = incidents.insert()
+_SAVE_INCIDENT = update(incidents).where(incidents.c.incident_id == bindparam("b_incident_id"))
+_ACTIVE_IDS = select(chains.c.id).where(chains.c.incident_id == bindparam("incident_id"),
+                                        chains.c.status == ACTIVE).order_by(chains.c.id)
+_ACTIVE = _plain_and_locking(select(chains).where(chains.c.incident_id == bindparam("incident_id"),
+                                                  chains.c.status == ACTIVE).order_by(chains.c.id))
+_COUNT = select(func.count()).select_from(chains).where(chains.c.incident_id == bindparam("incident_id"))
+_ADD_CHAIN = chains.insert()
+_SAVE_CHAIN = update(chains).where(chains.c.id == bindparam("b_id"))
+
+
 def _utc(value: datetime | None) -> datetime | None:
     return as_utc(value) if value is not None else None
 
@@ -35,8 +58,8 @@ class IncidentRepository:
         self.session = session
 
     def get(self, incident_id: str, lock: bool = False) -> IncidentCopy | None:
-        query = select(incidents).where(incidents.c.incident_id == incident_id)
-        row = self.session.execute(_locking(self.session, query) if lock else query).mappings().first()
+        row = self.session.execute(_read(self.session, _INCIDENT, lock), {"incident_id": incident_id}) \
+            .mappings().first()
         if row is None:
             return None
         values = {f: row[f] for f in _INCIDENT_FIELDS}
@@ -46,12 +69,12 @@ class IncidentRepository:
         return IncidentCopy(id=row["incident_id"], **values)
 
     def add(self, incident: IncidentCopy, now: datetime) -> None:
-        self.session.execute(incidents.insert().values(incident_id=incident.id, updated_at=now,
-                                                       **_incident_values(incident)))
+        self.session.execute(_ADD_INCIDENT, {"incident_id": incident.id, "updated_at": now,
+                                             **_incident_values(incident)})
 
     def save(self, incident: IncidentCopy, now: datetime) -> None:
-        self.session.execute(update(incidents).where(incidents.c.incident_id == incident.id)
-                             .values(updated_at=now, **_incident_values(incident)))
+        self.session.execute(_SAVE_INCIDENT, {"b_incident_id": incident.id, "updated_at": now,
+                                              **_incident_values(incident)})
 
 
 def _incident_values(incident: IncidentCopy) -> dict[str, Any]:
@@ -61,6 +84,11 @@ def _incident_values(incident: IncidentCopy) -> dict[str, Any]:
 class ChainRepository:
     def __init__(self, session: Session):
         self.session = session
+        # Chains this transaction inserted, as inserted: saving one still unchanged is skipped. Only the
+        # insert is remembered (a later different save forgets it), so a rolled-back SAVEPOINT cannot make
+        # a skipped save lose a write: either the row is as inserted, or it is gone with the savepoint.
+        self._inserted: dict[str, dict[str, Any]] = {}
+        self._fresh: set[str] = set()
 
     def get(self, chain_id: str, lock: bool = False) -> Chain | None:
         query = select(chains).where(chains.c.id == chain_id)
@@ -68,14 +96,11 @@ class ChainRepository:
         return chain_of(row) if row else None
 
     def active_ids(self, incident_id: str) -> list[str]:
-        return list(self.session.execute(select(chains.c.id).where(
-            chains.c.incident_id == incident_id, chains.c.status == ACTIVE).order_by(chains.c.id)).scalars())
+        return list(self.session.execute(_ACTIVE_IDS, {"incident_id": incident_id}).scalars())
 
     def active(self, incident_id: str, lock: bool = False) -> list[Chain]:
-        query = select(chains).where(chains.c.incident_id == incident_id, chains.c.status == ACTIVE) \
-            .order_by(chains.c.id)
-        return [chain_of(r) for r in self.session.execute(_locking(self.session, query) if lock else query)
-                .mappings()]
+        rows = self.session.execute(_read(self.session, _ACTIVE, lock), {"incident_id": incident_id}).mappings()
+        return [chain_of(r) for r in rows]
 
     def for_incident(self, incident_id: str) -> list[Chain]:
         query = select(chains).where(chains.c.incident_id == incident_id).order_by(chains.c.number)
@@ -93,15 +118,28 @@ class ChainRepository:
         return [chain_of(r) for r in self.session.execute(query).mappings()]
 
     def count(self, incident_id: str) -> int:
-        return self.session.execute(select(func.count()).select_from(chains)
-                                    .where(chains.c.incident_id == incident_id)).scalar_one()
+        return self.session.execute(_COUNT, {"incident_id": incident_id}).scalar_one()
 
     def add(self, chain: Chain) -> None:
-        self.session.execute(chains.insert().values(id=chain.id, incident_id=chain.incident_id, number=chain.number,
-                                                    started_at=chain.started_at, **_chain_values(chain)))
+        values = _chain_values(chain)
+        self.session.execute(_ADD_CHAIN, {"id": chain.id, "incident_id": chain.incident_id, "number": chain.number,
+                                          "started_at": chain.started_at, **values})
+        self._inserted[chain.id] = values
+        self._fresh.add(chain.id)
+
+    def take_fresh(self, chain_id: str) -> bool:
+        """True once for a chain this transaction inserted: nothing (no timer) refers to its new id yet."""
+        if chain_id in self._fresh:
+            self._fresh.discard(chain_id)
+            return True
+        return False
 
     def save(self, chain: Chain) -> None:
-        self.session.execute(update(chains).where(chains.c.id == chain.id).values(**_chain_values(chain)))
+        values = _chain_values(chain)
+        if self._inserted.get(chain.id) == values:
+            return  # inserted just so by this transaction: an UPDATE would change nothing
+        self._inserted.pop(chain.id, None)
+        self.session.execute(_SAVE_CHAIN, {"b_id": chain.id, **values})
 
 
 def _chain_values(chain: Chain) -> dict[str, Any]:

@@ -32,10 +32,11 @@ def incident_changed(uow: EscalationUnitOfWork, event: Event, data: dict[str, An
     if incident is None:
         incident = IncidentCopy(id=incident_id, created_at=data["created_at"], sequence=event.sequence or 0,
                                 **facts_of(data))
-        uow.incidents.add(incident, now)
         if incident.is_open and not incident.responded:
-            _start(uow, incident, now)
-        uow.incidents.save(incident, now)
+            _start(uow, incident, now, first=True)
+        # One INSERT of the copy as the chain left it (first page, event sequence), not an INSERT and an UPDATE.
+        # A concurrent twin still fails on the key (or on the chain's number) and is retried.
+        uow.incidents.add(incident, now)
         return
     sequence = event.sequence if event.sequence is not None else incident.sequence + 1
     if sequence <= incident.sequence:
@@ -54,8 +55,8 @@ def incident_changed(uow: EscalationUnitOfWork, event: Event, data: dict[str, An
     uow.incidents.save(incident, now)
 
 
-def _start(uow: EscalationUnitOfWork, incident: IncidentCopy, now) -> None:
-    chain = start_chain(uow, incident, now)
+def _start(uow: EscalationUnitOfWork, incident: IncidentCopy, now, first: bool = False) -> None:
+    chain = start_chain(uow, incident, now, first=first)
     if chain is not None:
         settle(uow, chain, incident, now)
 

@@ -6,8 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from libs.common.uow import EventRow
 from services.escalation.adapters import metrics
-from services.escalation.adapters.timers import STEP_TIMER
+from services.escalation.adapters.timers import STEP_TIMER, add_step_timer
 from services.escalation.domain.chain import (
     EXHAUSTED,
     STARTED,
@@ -49,8 +50,11 @@ def resolver(uow: EscalationUnitOfWork) -> Resolver:
 
 
 def start_chain(uow: EscalationUnitOfWork, incident: IncidentCopy, now: datetime,
-                cause: dict[str, Any] | None = None) -> Chain | None:
-    """Start the policy of the incident's current team, if it has one that applies."""
+                cause: dict[str, Any] | None = None, first: bool = False) -> Chain | None:
+    """Start the policy of the incident's current team, if it has one that applies.
+
+    `first`: the incident copy was just made, so it has no chain yet and this one is number 1.
+    """
     team = incident.current_team
     if team is None:
         return None
@@ -58,7 +62,7 @@ def start_chain(uow: EscalationUnitOfWork, incident: IncidentCopy, now: datetime
     if policy is None:
         return None
     chain = Chain.start(str(uuid.uuid4()), incident.id, team, incident.level, policy, now, resolver(uow), cause,
-                        number=uow.chains.count(incident.id) + 1)
+                        number=1 if first else uow.chains.count(incident.id) + 1)
     uow.chains.add(chain)
     return chain
 
@@ -67,41 +71,55 @@ def settle(uow: EscalationUnitOfWork, chain: Chain, incident: IncidentCopy, now:
     """Save the chain, set or cancel its step timer, and put what it announced in the outbox."""
     uow.chains.save(chain)
     plan = chain.timer()
+    fresh = uow.chains.take_fresh(chain.id)
     if plan is None:
-        uow.timers.cancel(uow.session, STEP_TIMER, chain.id)
+        if not fresh:
+            uow.timers.cancel(uow.session, STEP_TIMER, chain.id)
+    elif fresh:
+        add_step_timer(uow.session, uow.timers, chain.id, plan[0], plan[1])
     else:
         uow.timers.schedule(uow.session, STEP_TIMER, chain.id, plan[0], plan[1])
+    events: list[EventRow] = []  # one outbox INSERT for all the chain announced
     for item in chain.announcements:
         base = {"escalation_id": chain.id, "incident_id": incident.id, "team": chain.team, "level": chain.level,
                 "at": now.isoformat()}
         if item.kind == STARTED:
-            uow.emit(STARTED_EVENT, {**base, "policy_id": chain.policy.id, "policy_name": chain.policy.name,
-                                     "cause": (chain.cause or {}).get("kind", "automatic")},
-                     subject=incident.id, sequence=incident.next_sequence())
+            events.append((STARTED_EVENT, {**base, "policy_id": chain.policy.id, "policy_name": chain.policy.name,
+                                           "cause": (chain.cause or {}).get("kind", "automatic")},
+                           incident.id, incident.next_sequence()))
         elif item.kind == STEP_FIRED:
             fired = item.data["fired"]
             timeout = chain.policy.steps[fired.step - 1].timeout_seconds
-            page(uow, incident, base, fired.users, now, step=fired.step, round=fired.round, targets=fired.targets,
-                 timeout_seconds=timeout, trigger="step", token=chain.token)
+            events.append(page_event(uow, incident, base, fired.users, now, step=fired.step, round=fired.round,
+                                     targets=fired.targets, timeout_seconds=timeout, trigger="step",
+                                     token=chain.token))
         elif item.kind == EXHAUSTED:
-            uow.emit(EXHAUSTED_EVENT, {**base, **item.data}, subject=incident.id, sequence=incident.next_sequence())
+            events.append((EXHAUSTED_EVENT, {**base, **item.data}, incident.id, incident.next_sequence()))
             uow.on_commit(metrics.chains_exhausted.inc)
         elif item.kind == STOPPED:
-            uow.emit(STOPPED_EVENT, {**base, **item.data}, subject=incident.id, sequence=incident.next_sequence())
+            events.append((STOPPED_EVENT, {**base, **item.data}, incident.id, incident.next_sequence()))
         elif item.kind == STEP_SKIPPED:
             uow.on_commit(lambda: metrics.steps_fired.labels("skipped").inc())
     chain.announcements.clear()
+    uow.emit_many(events)
 
 
 def page(uow: EscalationUnitOfWork, incident: IncidentCopy, base: dict[str, Any], users: list[str],
          now: datetime, **fields: Any) -> None:
     """Emit one step_fired: the users to page now, with what the page says about the incident."""
+    uow.emit(*page_event(uow, incident, base, users, now, **fields))
+
+
+def page_event(uow: EscalationUnitOfWork, incident: IncidentCopy, base: dict[str, Any], users: list[str],
+               now: datetime, **fields: Any) -> EventRow:
+    """The step_fired event to emit (type, data, subject, sequence), its metrics counted once it commits."""
     summary = {**incident.summary(), "links": {"incident": f"/v1/incidents/{incident.id}",
                                                "escalations": f"/v1/escalations?incident_id={incident.id}"}}
-    uow.emit(STEP_FIRED_EVENT, {**base, "users": users, "incident": summary, **fields},
-             subject=incident.id, sequence=incident.next_sequence())
+    event = (STEP_FIRED_EVENT, {**base, "users": users, "incident": summary, **fields}, incident.id,
+             incident.next_sequence())
     uow.on_commit(lambda: metrics.steps_fired.labels("paged").inc())
     if incident.first_paged_at is None:
         incident.first_paged_at = now
         seconds = max(0.0, (now - incident.created_at).total_seconds())
         uow.on_commit(lambda: metrics.time_to_first_page.observe(seconds))
+    return event

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -15,10 +16,15 @@ class ChildRepository:
     def __init__(self, session: Session, table: Table, order_by: tuple[str, ...] = ("created_at", "id")):
         self.session = session
         self.table = table
-        self.order_by = [table.c[name] for name in order_by]
+        self._order_by = order_by
+
+    @property
+    def order_by(self) -> list:
+        # Built when listing, not in every unit of work's __enter__ (six of these per request).
+        return [self.table.c[name] for name in self._order_by]
 
     def add(self, values: dict[str, Any]) -> None:
-        self.session.execute(self.table.insert(), values)
+        self.session.execute(child_insert(self.table), values)
 
     def get(self, incident_id: str, child_id: str) -> dict[str, Any] | None:
         t = self.table
@@ -40,3 +46,9 @@ class ChildRepository:
 
 def _plain(row) -> dict[str, Any]:
     return {k: as_utc(v) if isinstance(v, datetime) else v for k, v in dict(row).items()}
+
+
+@functools.cache
+def child_insert(table: Table):
+    """One INSERT construct per table: SQLAlchemy then finds its compiled form without building it anew."""
+    return table.insert()

@@ -11,18 +11,16 @@ from libs.common.envelope import as_utc
 from services.incident.adapters.orm import timeline
 from services.incident.domain.changes import IncidentChanged
 
+# Built once: a fresh construct per call costs its building and its cache key.
+TIMELINE_INSERT = timeline.insert().returning(timeline.c.id)
+
 
 class TimelineRepository:
     def __init__(self, session: Session):
         self.session = session
 
     def record(self, incident_id: str, change: IncidentChanged, recorded_at) -> int:
-        result = self.session.execute(timeline.insert().returning(timeline.c.id), {
-            "incident_id": incident_id, "sequence": change.sequence, "kind": change.entry_kind,
-            "summary": change.summary, "actor": change.actor, "occurred_at": change.occurred_at,
-            "recorded_at": recorded_at, "important": change.important, "changes": change.changes or None,
-            "detail": change.detail})
-        return result.scalar_one()
+        return self.session.execute(TIMELINE_INSERT, entry_row(incident_id, change, recorded_at)).scalar_one()
 
     def get(self, incident_id: str, entry_id: int) -> dict[str, Any] | None:
         row = self.session.execute(select(timeline).where(
@@ -40,6 +38,14 @@ class TimelineRepository:
 
     def change(self, entry_id: int, **values: Any) -> None:
         self.session.execute(update(timeline).where(timeline.c.id == entry_id).values(**values))
+
+
+def entry_row(incident_id: str, change: IncidentChanged, recorded_at) -> dict[str, Any]:
+    """The timeline row that records `change`, without its id (the database numbers it)."""
+    return {"incident_id": incident_id, "sequence": change.sequence, "kind": change.entry_kind,
+            "summary": change.summary, "actor": change.actor, "occurred_at": change.occurred_at,
+            "recorded_at": recorded_at, "important": change.important, "changes": change.changes or None,
+            "detail": change.detail}
 
 
 def _entry(row) -> dict[str, Any]:

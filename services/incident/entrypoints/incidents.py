@@ -14,6 +14,8 @@ from services.incident.service_layer.access import load
 from services.incident.service_layer.commands import DeclareIncident, PerformAction, UpdateIncident
 
 blp = Blueprint("incidents", __name__, url_prefix="/v1/incidents", description="Incidents and their workflow.")
+# Arguments take schema instances: given a class, webargs builds (and deep-copies the fields of) a new schema on
+# every request. A marshmallow schema's load keeps no state, so one instance serves every thread.
 
 
 def _out(incident):
@@ -23,7 +25,7 @@ def _out(incident):
 
 @blp.route("")
 class Incidents(MethodView):
-    @blp.arguments(s.IncidentListArgsSchema, location="query")
+    @blp.arguments(s.IncidentListArgsSchema(), location="query")
     @blp.response(200, s.IncidentPageSchema)
     def get(self, args):
         """List incidents: filters, sort, cursor pagination; private ones only for their team."""
@@ -31,7 +33,7 @@ class Incidents(MethodView):
         page["items"] = [{**vars(i), "allowed_actions": allowed_actions(i.status)} for i in page["items"]]
         return page
 
-    @blp.arguments(s.IncidentCreateSchema)
+    @blp.arguments(s.IncidentCreateSchema())
     @blp.response(201, s.IncidentSchema)
     def post(self, body):
         """Declare an incident."""
@@ -50,7 +52,7 @@ class IncidentById(MethodView):
             incident = load(u, incident_id, principal())
         return _out(incident)
 
-    @blp.arguments(s.IncidentPatchSchema)
+    @blp.arguments(s.IncidentPatchSchema())
     @blp.response(200, s.IncidentSchema)
     def patch(self, body, incident_id: str):
         """Change fields; If-Match guards against overwriting someone else's change."""
@@ -60,7 +62,7 @@ class IncidentById(MethodView):
 
 @blp.route("/<incident_id>/actions/<any(" + ", ".join(ACTIONS) + "):action>")
 class IncidentAction(MethodView):
-    @blp.arguments(s.ActionBodySchema)
+    @blp.arguments(s.ActionBodySchema())
     @blp.response(200, s.IncidentSchema)
     def post(self, body, incident_id: str, action: str):
         """Run a workflow action: assign, acknowledge, start, hold, resume, stabilize, resolve, close, reopen."""
@@ -70,7 +72,7 @@ class IncidentAction(MethodView):
 
 @blp.route("/<incident_id>/history")
 class IncidentHistory(MethodView):
-    @blp.arguments(s.HistoryArgsSchema, location="query")
+    @blp.arguments(s.HistoryArgsSchema(), location="query")
     @blp.response(200)
     def get(self, args, incident_id: str):
         """Export the incident and its timeline as JSON, CSV or Markdown."""

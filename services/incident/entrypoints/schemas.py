@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from libs.common.fast_schema import FastDumpSchema, FastLoadSchema
 from libs.common.instants import Instant
 from libs.common.pagination import PageArgsSchema, page_schema
 from services.incident.domain.children import COMMENT_VISIBILITY, LINK_KINDS, ROLES, TASK_STATUSES
@@ -31,7 +32,7 @@ class ConfigurationItemSchema(Schema):
     primary = fields.Boolean(load_default=False)
 
 
-class _IncidentFields(Schema):
+class _IncidentFields(FastLoadSchema):  # loaded on every incident POST and PATCH
     description = fields.String(allow_none=True, validate=validate.Length(max=20000))
     category = one_of(CATEGORIES)
     source = one_of(SOURCES)
@@ -56,7 +57,7 @@ class IncidentPatchSchema(_IncidentFields):
     priority = one_of(PRIORITIES)
 
 
-class IncidentSchema(Schema):
+class IncidentSchema(FastDumpSchema):  # dumped on every incident response
     id = fields.String()
     reference = fields.String()
     title = fields.String()

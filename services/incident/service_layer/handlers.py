@@ -37,9 +37,9 @@ def open_incident(uow: IncidentUnitOfWork, title: str, severity: str, priority: 
     for playbook in playbooks:
         incident.note("task_changed", f"Playbook attached: {playbook['name']}", actor, now,
                       detail={"playbook_id": playbook["id"], "change": "attached"}, timeline_kind="checklist")
-    changes = save(uow, incident, None)
-    uow.roles.add({"id": str(uuid.uuid4()), "incident_id": incident.id, "role": "commander",
-                   "user": incident.commander, "created_at": now, "created_by": actor})
+    commander = {"id": str(uuid.uuid4()), "incident_id": incident.id, "role": "commander",
+                 "user": incident.commander, "created_at": now, "created_by": actor}
+    changes = save(uow, incident, None, commander)
     for playbook in playbooks:
         add_checklist(uow, incident.id, playbook, actor, now)
     return incident, changes

@@ -60,7 +60,7 @@ def observe(incident: Incident, changes: list[IncidentChanged]) -> None:
     """Count what a committed unit of work did to an incident."""
     for change in changes:
         transitions.labels(change.kind).inc()
-        if change.kind == "created":
+        if change.kind == "created" and logger.isEnabledFor(logging.INFO):
             log(logger, logging.INFO, f"incident opened: {incident.reference} {incident.title}",
                 incident_id=incident.id, severity=incident.severity, priority=incident.priority, team=incident.team)
         if change.kind == "created" and incident.detected_at:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.incident.adapters.timeline_repository import entry_row
 from services.incident.domain.changes import IncidentChanged
 from services.incident.domain.model import Incident
 from services.incident.events import PREFIX
@@ -9,19 +10,25 @@ from services.incident.service_layer import metrics
 from services.incident.service_layer.unit_of_work import IncidentUnitOfWork
 
 
-def save(uow: IncidentUnitOfWork, incident: Incident, loaded_version: int | None) -> list[IncidentChanged]:
-    """Persist the incident (insert when loaded_version is None) and everything it recorded; count it once committed."""
-    if loaded_version is None:
-        uow.incidents.add(incident)
-    else:
-        uow.incidents.save(incident, loaded_version)
+def save(uow: IncidentUnitOfWork, incident: Incident, loaded_version: int | None,
+         role: dict | None = None) -> list[IncidentChanged]:
+    """Persist the incident (insert when loaded_version is None, with its `role` row, then required) and everything
+    it recorded. Counted in the metrics once committed.
+    """
     changes = list(incident.events)
     incident.events.clear()
-    snapshot = incident.snapshot()
     recorded_at = uow.clock.now()
+    if loaded_version is None:
+        # The incident, its role and its first entry together: one statement on PostgreSQL.
+        changes[0].entry_id = uow.incidents.add_declared(incident, role, entry_row(incident.id, changes[0],
+                                                                                   recorded_at))
+    else:
+        uow.incidents.save(incident, loaded_version)
+    snapshot = incident.snapshot()  # after the INSERT: a clash of references changes the reference
     uow.on_commit(lambda: metrics.observe(incident, changes))
     for change in changes:
-        change.entry_id = uow.timeline.record(incident.id, change, recorded_at)
+        if change.entry_id is None:
+            change.entry_id = uow.timeline.record(incident.id, change, recorded_at)
         detail = dict(change.detail or {})
         if change.entry_kind == "note":
             detail["timeline_entry_id"] = change.entry_id

@@ -6,7 +6,7 @@ from datetime import datetime
 from secrets import token_urlsafe
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from libs.common.db import dialect_insert
@@ -33,6 +33,25 @@ def _locking(session: Session, query):
     return query if session.get_bind().dialect.name == "sqlite" else query.with_for_update()
 
 
+# Statements on the event path are built once, values going as parameters: SQLAlchemy then finds each
+# compiled statement by the cache key it memoised on the object, instead of building both per event.
+_INCIDENT = select(incidents).where(incidents.c.incident_id == bindparam("incident_id"))
+_INCIDENT_LOCKED = _INCIDENT.with_for_update()
+_CONTACTS_OF_USERS = select(contacts).where(contacts.c.user.in_(bindparam("users", expanding=True)))
+_TEMPLATES_OF_CATEGORY = select(templates).where(templates.c.category == bindparam("category")) \
+    .order_by(templates.c.name)
+_BUILT: dict[tuple[str, str], Any] = {}
+
+
+def _built(session: Session, name: str, build) -> Any:
+    """The statement `name`, built once per dialect by `build(insert)` (the dialect's INSERT … ON CONFLICT)."""
+    bind = session.get_bind()
+    statement = _BUILT.get((name, bind.dialect.name))
+    if statement is None:
+        statement = _BUILT[(name, bind.dialect.name)] = build(dialect_insert(bind))
+    return statement
+
+
 def _plain(row) -> dict[str, Any]:
     return {k: as_utc(v) if isinstance(v, datetime) else v for k, v in dict(row).items()}
 
@@ -44,8 +63,9 @@ class IncidentRepository:
         self.session = session
 
     def get(self, incident_id: str, lock: bool = False) -> IncidentCopy | None:
-        query = select(incidents).where(incidents.c.incident_id == incident_id)
-        row = self.session.execute(_locking(self.session, query) if lock else query).mappings().first()
+        locked = lock and self.session.get_bind().dialect.name != "sqlite"
+        row = self.session.execute(_INCIDENT_LOCKED if locked else _INCIDENT, {"incident_id": incident_id}) \
+            .mappings().first()
         if row is None:
             return None
         return IncidentCopy(id=row["incident_id"], **{k: row[k] for k in _COPY_FIELDS})
@@ -55,8 +75,8 @@ class IncidentRepository:
         values = {"incident_id": copy.id, "updated_at": now, **{k: getattr(copy, k) for k in _COPY_FIELDS}}
         # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT DO NOTHING.
         # Values as parameters, not in the statement: one cached statement for every row.
-        statement = dialect_insert(self.session.get_bind())(incidents).on_conflict_do_nothing(
-            index_elements=["incident_id"]).returning(incidents.c.incident_id)
+        statement = _built(self.session, "add_incident", lambda insert: insert(incidents).on_conflict_do_nothing(
+            index_elements=["incident_id"]).returning(incidents.c.incident_id))
         return self.session.execute(statement, values).first() is not None
 
     def save(self, copy: IncidentCopy, now: datetime) -> None:
@@ -107,7 +127,7 @@ class ContactRepository:
         self.session = session
 
     def by_users(self, users: list[str]) -> dict[str, dict[str, Any]]:
-        rows = self.session.execute(select(contacts).where(contacts.c.user.in_(users))).mappings()
+        rows = self.session.execute(_CONTACTS_OF_USERS, {"users": list(users)}).mappings()
         return {r["user"]: _plain(r) for r in rows}
 
     def by_team(self, team: str, members: list[str]) -> list[dict[str, Any]]:
@@ -147,8 +167,7 @@ class TemplateRepository:
         """The stored template for a category and channel (a channel's own before `any`), first by name."""
         if self._category is None or self._category[0] != category:
             # One query per transaction and category, however many recipients.
-            found = self.session.execute(select(templates).where(templates.c.category == category)
-                                         .order_by(templates.c.name)).mappings().all()
+            found = self.session.execute(_TEMPLATES_OF_CATEGORY, {"category": category}).mappings().all()
             self._category = (category, found)
         rows = [r for r in self._category[1] if r["channel"] in (channel, "any")]
         own = [r for r in rows if r["channel"] == channel]
@@ -163,8 +182,8 @@ class DeliveryRepository:
     def add(self, values: dict[str, Any]) -> bool:
         """Record a delivery unless its key exists; True if this call recorded it."""
         values = {"last_error": None, "sent_at": None, **values}
-        statement = dialect_insert(self.session.get_bind())(deliveries).on_conflict_do_nothing(
-            index_elements=["key"]).returning(deliveries.c.id)
+        statement = _built(self.session, "add_delivery", lambda insert: insert(deliveries).on_conflict_do_nothing(
+            index_elements=["key"]).returning(deliveries.c.id))
         return self.session.execute(statement, values).first() is not None
 
     def page(self, incident_id: str | None, limit: int, after: int | None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -74,9 +74,20 @@ class IncidentCopy:
 
     def view(self) -> dict[str, Any]:
         """The incident as templates and message bodies see it."""
-        data = asdict(self)
-        data.pop("sequence")
-        return data
+        # By hand, not dataclasses.asdict: a page renders it several times, and asdict deep-copies each field.
+        return {"id": self.id, "reference": self.reference, "title": self.title, "severity": self.severity,
+                "priority": self.priority, "status": self.status, "team": self.team,
+                "incident_type": self.incident_type, "private": self.private, "commander": self.commander,
+                "links": copy_json(self.links), "acknowledged": self.acknowledged}
+
+
+def copy_json(value: Any) -> Any:
+    """A copy of JSON-like data (lists and dicts copied all the way down), as dataclasses.asdict makes."""
+    if isinstance(value, dict):
+        return type(value)((copy_json(k), copy_json(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return type(value)(copy_json(v) for v in value)
+    return value
 
 
 def _after(acknowledged_at: str | None, reopened_at: str | None) -> bool:

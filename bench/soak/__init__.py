@@ -1,0 +1,1 @@
+"""`make soak`: the whole platform under faults; see docs/reliability.md."""
