@@ -31,6 +31,8 @@ def _row(incident: Incident) -> dict[str, Any]:
 
 
 _INSERTS: dict[str, Any] = {}
+# Built once: the SET clause comes from the parameters' keys (the row's columns), the check from w_id/w_version.
+_SAVE = update(incidents).where(incidents.c.id == bindparam("w_id"), incidents.c.version == bindparam("w_version"))
 
 
 def _insert_if_new_reference(session: Session):
@@ -130,10 +132,8 @@ class IncidentRepository:
     def save(self, incident: Incident, loaded_version: int) -> None:
         """Write the incident back if nobody else did since `loaded_version`; bump its version."""
         values = _row(incident)
-        values["version"] = loaded_version + 1
-        result = self.session.execute(
-            update(incidents).where(incidents.c.id == incident.id, incidents.c.version == loaded_version)
-            .values(values))
+        values.update(version=loaded_version + 1, w_id=incident.id, w_version=loaded_version)
+        result = self.session.execute(_SAVE, values)
         if result.rowcount != 1:
             current = self.session.execute(select(incidents.c.version).where(incidents.c.id == incident.id)).scalar()
             raise VersionConflict(loaded_version, current or 0)

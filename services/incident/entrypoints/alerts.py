@@ -50,6 +50,17 @@ def _key() -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+_SCHEMAS: dict[type, Schema] = {}
+
+
+def _schema(schema_cls) -> Schema:
+    """One instance per payload schema and process: loading keeps no state on it, building one costs."""
+    schema = _SCHEMAS.get(schema_cls)
+    if schema is None:
+        schema = _SCHEMAS[schema_cls] = schema_cls()
+    return schema
+
+
 def _parse(raw: bytes, schema_cls, source: str) -> dict:
     try:
         body = json.loads(raw)
@@ -60,7 +71,7 @@ def _parse(raw: bytes, schema_cls, source: str) -> dict:
         alerts_received.labels(source, "rejected").inc()
         raise ProblemError("the body must be a JSON object", errors=[{"field": None, "message": "not an object"}])
     try:
-        return schema_cls().load(body)
+        return _schema(schema_cls).load(body)
     except ValidationError as exc:
         alerts_received.labels(source, "rejected").inc()
         errors = flatten_messages(exc.messages, "json")

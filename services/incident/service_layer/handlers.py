@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from services.incident.domain.errors import InvalidValue
 from services.incident.domain.model import Incident
@@ -23,8 +24,11 @@ def declare_incident(cmd: DeclareIncident, uow: IncidentUnitOfWork) -> Incident:
 
 
 def open_incident(uow: IncidentUnitOfWork, title: str, severity: str, priority: str, actor: str,
-                  fields: dict, now) -> tuple[Incident, list]:
-    """Declare inside the caller's transaction: type defaults, commander role, playbook checklists."""
+                  fields: dict, now, before_save: Callable[[Incident], None] | None = None) -> tuple[Incident, list]:
+    """Declare inside the caller's transaction: type defaults, commander role, playbook checklists.
+
+    `before_save` may record more changes on the new incident, written with it (no UPDATE of the new row).
+    """
     incident_type = fields.get("incident_type")
     if incident_type:
         known = uow.incident_types.get(incident_type)
@@ -39,6 +43,8 @@ def open_incident(uow: IncidentUnitOfWork, title: str, severity: str, priority: 
                       detail={"playbook_id": playbook["id"], "change": "attached"}, timeline_kind="checklist")
     commander = {"id": str(uuid.uuid4()), "incident_id": incident.id, "role": "commander",
                  "user": incident.commander, "created_at": now, "created_by": actor}
+    if before_save is not None:
+        before_save(incident)
     changes = save(uow, incident, None, commander)
     for playbook in playbooks:
         add_checklist(uow, incident.id, playbook, actor, now)

@@ -21,8 +21,6 @@ from services.incident.service_layer.publishing import save
 from services.incident.service_layer.unit_of_work import IncidentUnitOfWork
 
 logger = logging.getLogger(__name__)
-
-logger = logging.getLogger(__name__)
 NOTE_EVERY = timedelta(minutes=1)
 STORM_KEY = "firebreak:storm"
 
@@ -180,13 +178,14 @@ def _trigger(ctx, signal, alert, priority, team, incident_type, fresh, weight) -
                   "detection_method": "monitor", "description": signal.summary,
                   # A sender's clock may run ahead: never after the incident itself.
                   "detected_at": min(signal.started_at, ctx.now) if signal.started_at else None}
-        incident, changes = open_incident(ctx.uow, alert["title"], alert["severity"], priority, ctx.actor,
-                                          fields, ctx.now)
+        # The alert's timeline note is written with the new incident, not by an UPDATE of it afterwards.
+        incident, changes = open_incident(
+            ctx.uow, alert["title"], alert["severity"], priority, ctx.actor, fields, ctx.now,
+            before_save=lambda new: _note(new, ctx, f"Alert fired: {alert['title']}", signal, "firing"))
         fresh.append((incident, changes))
         ctx.touched[incident.id] = (incident, incident.version)
         ctx.uow.alerts.set_group_incident(ctx.integration["id"], signal.dedup_key, incident.id, ctx.now)
         _insert_alert(ctx, signal, alert, incident.id, "new_incident", weight)
-        _note(incident, ctx, f"Alert fired: {alert['title']}", signal, "firing")
         return "new_incident"
     existing = ctx.uow.alerts.find(ctx.integration["id"], signal.dedup_key, signal.fingerprint, incident.id)
     if existing is None:

@@ -26,6 +26,7 @@ def save(uow: IncidentUnitOfWork, incident: Incident, loaded_version: int | None
         uow.incidents.save(incident, loaded_version)
     snapshot = incident.snapshot()  # after the INSERT: a clash of references changes the reference
     uow.on_commit(lambda: metrics.observe(incident, changes))
+    events = []
     for change in changes:
         if change.entry_id is None:
             change.entry_id = uow.timeline.record(incident.id, change, recorded_at)
@@ -37,7 +38,12 @@ def save(uow: IncidentUnitOfWork, incident: Incident, loaded_version: int | None
         data = {**snapshot, "changes": change.changes, "actor": change.actor,
                 "occurred_at": change.occurred_at.isoformat(), "reason": change.reason, "detail": detail or None,
                 "timeline_entry": entry}
-        uow.emit(f"{PREFIX}{change.kind}.v1", data, subject=incident.id, sequence=change.sequence)
+        events.append((f"{PREFIX}{change.kind}.v1", data, incident.id, change.sequence))
+    # One INSERT for all of them (an alert's new incident has two: created and alert_received).
+    if len(events) == 1:
+        uow.emit(*events[0])
+    else:
+        uow.emit_many(events)
     return changes
 
 
