@@ -58,6 +58,11 @@ class LocalPostgres:
                        check=True, stdout=subprocess.DEVNULL)
         return self
 
+    def halt(self) -> None:
+        """Stop the server fast (every backend terminated, as in a failover), keeping its data for `start()`."""
+        subprocess.run(self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "stop"),
+                       check=True, stdout=subprocess.DEVNULL)
+
     def stop(self) -> None:
         subprocess.run(self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "stop"),
                        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

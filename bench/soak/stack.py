@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -78,11 +77,9 @@ class SoakStack:
         self.rmq.start()
 
     def restart_postgres(self, down_seconds: float = 2.0) -> None:
-        pg = self.pg
-        subprocess.run(pg._cmd(str(pg.bindir / "pg_ctl"), "-D", str(pg.datadir), "-m", "fast", "stop"),
-                       check=True, stdout=subprocess.DEVNULL)
+        self.pg.halt()
         time.sleep(down_seconds)
-        pg.start()
+        self.pg.start()
 
     def database_outage(self, service: str, seconds: float) -> None:
         """No connection to one service's database for `seconds`: refuse new ones, end those open."""

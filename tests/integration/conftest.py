@@ -158,3 +158,11 @@ def stack(postgres, rabbitmq, tmp_path):
     s.migrate()
     yield s
     s.stop_all()
+
+
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL of this test's own, so stopping or restarting it (`halt()`, `start()`) harms no other test."""
+    pg = LocalPostgres().start()
+    yield pg
+    pg.stop()

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-import pytest
-
-from firebreak.devstack import LocalPostgres, wait_for
+from firebreak.devstack import wait_for
 from firebreak.registry import definition
 from firebreak.setup import declare_queues, migrate_database
 from libs.common.topology import dlq_name
@@ -20,23 +15,6 @@ from tests.integration.helpers import query
 from tests.integration.test_consumer import incident_event, publish
 
 OUTAGE_SECONDS = 12
-
-
-@pytest.fixture
-def own_postgres():
-    """A PostgreSQL of this test's own, so stopping it harms no other test."""
-    base = Path(tempfile.mkdtemp(prefix="firebreak-pg-outage-"))
-    pg = LocalPostgres(base=base).start()
-    yield pg
-    pg.stop()
-    shutil.rmtree(base, ignore_errors=True)
-
-
-def stop_postgres(pg: LocalPostgres) -> None:
-    import subprocess
-
-    subprocess.run(pg._cmd(str(pg.bindir / "pg_ctl"), "-D", str(pg.datadir), "-m", "fast", "stop"), check=True,
-                   stdout=subprocess.DEVNULL)
 
 
 def test_sla_consumer_waits_out_a_database_outage_and_dead_letters_nothing(own_postgres, rabbitmq, tmp_path):
@@ -58,7 +36,7 @@ def test_sla_consumer_waits_out_a_database_outage_and_dead_letters_nothing(own_p
         wait_for(lambda: query(env["DATABASE_URL"], "SELECT count(*) FROM sla_records")[0][0] == 20, timeout=30,
                  what="the first 20 SLA records")
 
-        stop_postgres(own_postgres)
+        own_postgres.halt()
         during = [incident_event(f"during {n}") for n in range(27)]
         publish(rabbitmq.url, *during)
         time.sleep(OUTAGE_SECONDS)  # the consumer meets the outage many times over its delivery limit of 3

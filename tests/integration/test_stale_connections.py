@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
-
 import pytest
 
 from firebreak.devstack import LocalPostgres, wait_for
@@ -16,20 +11,9 @@ from firebreak.setup import migrate_database
 BODY = {"title": "Checkout latency", "severity": "major", "priority": "high"}
 
 
-@pytest.fixture
-def own_postgres():
-    """A PostgreSQL of this test's own, so restarting it harms no other test."""
-    base = Path(tempfile.mkdtemp(prefix="firebreak-pg-stale-"))
-    pg = LocalPostgres(base=base).start()
-    yield pg
-    pg.stop()
-    shutil.rmtree(base, ignore_errors=True)
-
-
 def restart(pg: LocalPostgres) -> None:
     """Stop fast (every backend is terminated, as in a failover or an upgrade) and start on the same port."""
-    subprocess.run(pg._cmd(str(pg.bindir / "pg_ctl"), "-D", str(pg.datadir), "-m", "fast", "stop"), check=True,
-                   stdout=subprocess.DEVNULL)
+    pg.halt()
     pg.start()
 
 

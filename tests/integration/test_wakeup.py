@@ -5,9 +5,6 @@ Every loop here polls only every 30 s, so what arrives within the 10 s waits cam
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -18,7 +15,7 @@ from kombu import Connection, Queue
 from marshmallow import Schema, fields
 from sqlalchemy import MetaData, func, select, text
 
-from firebreak.devstack import LocalPostgres, wait_for
+from firebreak.devstack import wait_for
 from libs.common.catalog import EventCatalog, EventSpec
 from libs.common.config import Settings
 from libs.common.jobs import Job, JobStore, JobWorker, define_jobs_table
@@ -167,16 +164,6 @@ def test_an_enqueued_job_wakes_the_job_worker(db_url, rabbitmq, tmp_path):
         runtime.dispose()
 
 
-@pytest.fixture
-def own_postgres():
-    """A PostgreSQL of this test's own, so restarting it harms no other test."""
-    base = Path(tempfile.mkdtemp(prefix="firebreak-pg-wakeup-"))
-    pg = LocalPostgres(base=base).start()
-    yield pg
-    pg.stop()
-    shutil.rmtree(base, ignore_errors=True)
-
-
 def retry_emit(runtime: ServiceRuntime, n: int) -> None:
     """Emit once the database takes writes again (the pool may hold connections from before the restart)."""
     def attempt() -> bool:
@@ -206,8 +193,7 @@ def test_the_relay_listener_survives_a_database_restart(own_postgres, rabbitmq, 
         emit(runtime, 2)
         assert sorted([sink.next_n(), sink.next_n()]) == [2, 1002]
 
-        subprocess.run(own_postgres._cmd(str(own_postgres.bindir / "pg_ctl"), "-D", str(own_postgres.datadir),
-                                         "-m", "fast", "stop"), check=True, stdout=subprocess.DEVNULL)
+        own_postgres.halt()
         own_postgres.start()
         retry_emit(runtime, 3)  # moved by polling or by the listener reconnecting, whichever comes first
         assert sorted([sink.next_n(60), sink.next_n()]) == [3, 1003]
