@@ -37,6 +37,7 @@ from kombu import Connection, Consumer, Queue  # noqa: E402
 from marshmallow import Schema, fields  # noqa: E402
 from sqlalchemy import MetaData  # noqa: E402
 
+from bench.incidents import machine_busy, postmaster_pid, tree_cpu  # noqa: E402
 from firebreak.devstack import LocalPostgres, LocalRabbitMQ  # noqa: E402
 from libs.common.catalog import EventCatalog, EventSpec  # noqa: E402
 from libs.common.config import Settings  # noqa: E402
@@ -54,30 +55,9 @@ class Pinged(Schema):
     n = fields.Integer(required=True)
 
 
-def machine_busy() -> tuple[int, int]:
-    """(busy, total) clock ticks of all cores since boot, from /proc/stat (iowait counts as idle)."""
-    with open("/proc/stat") as fh:
-        ticks = [int(x) for x in fh.readline().split()[1:9]]
-    user, nice, system, idle, iowait, irq, softirq, steal = ticks
-    return user + nice + system + irq + softirq + steal, sum(ticks)
-
-
 def postgres_cpu(pg: LocalPostgres) -> float:
     """CPU seconds used so far by the PostgreSQL server and its live backends."""
-    root = int((pg.datadir / "postmaster.pid").read_text().split()[0])
-    ticks = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                raw = fh.read()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2:].split()
-        if int(entry) == root or int(fields[1]) == root:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return tree_cpu({"postgres": postmaster_pid(pg)})["postgres"]
 
 
 def thread_cpu(thread: threading.Thread) -> float:
