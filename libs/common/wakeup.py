@@ -21,7 +21,6 @@ logger = logging.getLogger(__name__)
 
 OUTBOX_CHANNEL = "firebreak_outbox"
 JOBS_CHANNEL = "firebreak_jobs"
-TIMERS_CHANNEL = "firebreak_timers"
 
 _CHANNEL = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # Wait in slices this long, so a set stop event ends a wait promptly.
